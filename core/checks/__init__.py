@@ -1,0 +1,1 @@
+"""Readiness checks: firmware and kernel facts, each with evidence and a fix."""

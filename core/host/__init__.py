@@ -1,0 +1,1 @@
+"""Host model: everything read from sysfs/procfs under a host root."""

@@ -1,0 +1,162 @@
+"""Small, forgiving readers for sysfs/procfs files under a host root.
+
+A missing file gives ``None`` and is not a problem: most sysfs attributes are optional. A file
+that exists but cannot be read, or whose content does not parse, also gives ``None`` but is
+recorded in ``Reader.problems`` with its reason, so "permission denied" never looks like "absent".
+"""
+
+from __future__ import annotations
+
+import errno
+import logging
+import os
+
+from vfiodeck.core.host.model import Problem, ProblemKind
+from vfiodeck.core.host.root import HostRoot
+
+log = logging.getLogger(__name__)
+
+_HEX_DIGITS = frozenset("0123456789abcdef")
+
+
+def parse_cpulist(text: str) -> tuple[int, ...] | None:
+    """Parse a kernel cpulist ("0-3,8,10-11"); None when it is not one. An empty list is ()."""
+    text = text.strip()
+    if not text:
+        return ()
+    cpus: set[int] = set()
+    for part in text.split(","):
+        lo, sep, hi = part.partition("-")
+        if not lo.isdigit() or (sep and not hi.isdigit()):
+            return None
+        first, last = int(lo), int(hi) if sep else int(lo)
+        if last < first:
+            return None
+        cpus.update(range(first, last + 1))
+    return tuple(sorted(cpus))
+
+
+def parse_hex_id(text: str, digits: int) -> str | None:
+    """"0x10de\\n" -> "10de"; None unless it is exactly ``digits`` hex digits (after 0x)."""
+    value = text.strip().lower()
+    if value.startswith("0x"):
+        value = value[2:]
+    if len(value) != digits or not _HEX_DIGITS.issuperset(value):
+        return None
+    return value
+
+
+class Reader:
+    """Reads files below one ``HostRoot`` and keeps the reasons for what it could not read."""
+
+    def __init__(self, root: HostRoot) -> None:
+        self.root = root
+        self.problems: list[Problem] = []
+
+    # -- recording -------------------------------------------------------------------------
+    def problem(self, rel: str, kind: ProblemKind, detail: str) -> None:
+        log.debug("%s: %s (%s)", rel, detail, kind.value)
+        self.problems.append(Problem(rel, kind, detail))
+
+    def _os_error(self, rel: str, exc: OSError) -> None:
+        if exc.errno in (errno.EACCES, errno.EPERM):
+            self.problem(rel, ProblemKind.PERMISSION, "permission denied")
+        else:
+            self.problem(rel, ProblemKind.IO_ERROR, exc.strerror or str(exc))
+
+    # -- raw access ------------------------------------------------------------------------
+    def text(self, rel: str) -> str | None:
+        """The file's text, or None (missing, unreadable, a directory)."""
+        try:
+            with open(self.root.join(rel), "rb") as fh:
+                data = fh.read()
+        except FileNotFoundError:
+            return None
+        except NotADirectoryError:
+            return None
+        except IsADirectoryError:
+            self.problem(rel, ProblemKind.GARBAGE, "is a directory, expected a file")
+            return None
+        except OSError as exc:
+            self._os_error(rel, exc)
+            return None
+        return data.decode("utf-8", "replace")
+
+    def data(self, rel: str, limit: int = -1) -> bytes | None:
+        try:
+            with open(self.root.join(rel), "rb") as fh:
+                return fh.read(limit)
+        except (FileNotFoundError, NotADirectoryError):
+            return None
+        except OSError as exc:
+            self._os_error(rel, exc)
+            return None
+
+    def listdir(self, rel: str) -> list[str]:
+        """Entry names, sorted; [] when the directory is missing (recorded if unreadable)."""
+        try:
+            return sorted(os.listdir(self.root.join(rel)))
+        except (FileNotFoundError, NotADirectoryError):
+            return []
+        except OSError as exc:
+            self._os_error(rel, exc)
+            return []
+
+    def exists(self, rel: str) -> bool:
+        return os.path.lexists(self.root.join(rel))
+
+    def isdir(self, rel: str) -> bool:
+        return os.path.isdir(self.root.join(rel))
+
+    def link_name(self, rel: str) -> str | None:
+        """Last component of a symlink's target, even when the target is gone (captures
+        often leave ``driver`` links dangling)."""
+        try:
+            target = os.readlink(self.root.join(rel))
+        except (FileNotFoundError, NotADirectoryError):
+            return None
+        except OSError as exc:
+            if exc.errno == errno.EINVAL:  # not a symlink
+                self.problem(rel, ProblemKind.GARBAGE, "expected a symlink")
+                return None
+            self._os_error(rel, exc)
+            return None
+        name = os.path.basename(target.rstrip("/"))
+        return name or None
+
+    # -- typed access ----------------------------------------------------------------------
+    def string(self, rel: str) -> str | None:
+        """First line, stripped; None when missing or empty."""
+        text = self.text(rel)
+        if text is None:
+            return None
+        value = text.split("\n", 1)[0].strip()
+        return value or None
+
+    def integer(self, rel: str, base: int = 10) -> int | None:
+        value = self.string(rel)
+        if value is None:
+            return None
+        try:
+            return int(value, base)
+        except ValueError:
+            self.problem(rel, ProblemKind.GARBAGE, f"not an integer: {value[:40]!r}")
+            return None
+
+    def hex_id(self, rel: str, digits: int = 4) -> str | None:
+        text = self.text(rel)
+        if text is None:
+            return None
+        value = parse_hex_id(text, digits)
+        if value is None:
+            self.problem(rel, ProblemKind.GARBAGE, f"not a {digits}-digit hex id: {text.strip()[:40]!r}")
+        return value
+
+    def cpulist(self, rel: str) -> tuple[int, ...] | None:
+        text = self.text(rel)
+        if text is None:
+            return None
+        cpus = parse_cpulist(text)
+        if cpus is None:
+            self.problem(rel, ProblemKind.GARBAGE, f"not a cpulist: {text.strip()[:40]!r}")
+        return cpus

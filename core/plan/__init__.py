@@ -1,0 +1,1 @@
+"""Passthrough planning: pure functions from host values and user choices to edits."""

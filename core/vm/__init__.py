@@ -1,0 +1,1 @@
+"""libvirt side: connections, events, lossless domain XML, statistics."""

@@ -1,0 +1,1 @@
+"""VFIO Deck desktop interface (PySide6)."""

@@ -1,0 +1,1 @@
+"""Bundled data: icons, desktop entry, AppStream metadata, polkit policy, demo hosts."""
