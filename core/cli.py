@@ -1,0 +1,105 @@
+"""The command line: ``vfio-deck inspect`` and ``vfio-deck snapshot``, for scripting and bug reports.
+
+Without a sub-command ``vfio-deck`` opens the window (see vfiodeck.gui.launcher); the options that
+the window understands (--root, --demo, --connect) are parsed here too so ``--help`` lists them all.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import sys
+from pathlib import Path
+
+from vfiodeck.core import __version__
+from vfiodeck.core.errors import VfioDeckError
+
+log = logging.getLogger(__name__)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="vfio-deck",
+        description="See, check, assign and run VFIO/IOMMU passthrough. "
+        "Without a command, opens the VFIO Deck window.",
+    )
+    parser.add_argument("--version", action="version", version=f"vfio-deck {__version__}")
+    parser.add_argument("-v", "--verbose", action="store_true", help="log what is read and why it failed")
+    parser.add_argument(
+        "--root",
+        metavar="PATH",
+        help="read the host from a directory or a snapshot (.tar.gz) instead of this machine",
+    )
+    parser.add_argument("--demo", action="store_true", help="open the bundled demo host (window only)")
+    parser.add_argument(
+        "--connect",
+        metavar="URI",
+        action="append",
+        help="libvirt connection URI (window only; repeatable; default qemu:///system)",
+    )
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    inspect = sub.add_parser("inspect", help="print what the host can pass through, and why")
+    inspect.add_argument("--json", action="store_true", help="print the machine-readable report (schema 1)")
+    inspect.add_argument("--root", metavar="PATH", default=argparse.SUPPRESS, help="directory or snapshot to read")
+
+    snapshot = sub.add_parser("snapshot", help="capture the files VFIO Deck reads, for a bug report")
+    snapshot.add_argument("-o", "--output", metavar="FILE.tar.gz", required=True, help="where to write the snapshot")
+    snapshot.add_argument("--root", metavar="PATH", default=argparse.SUPPRESS, help="capture this root, not /")
+    return parser
+
+
+def run(args: argparse.Namespace) -> int:
+    """Run a sub-command. Errors are one line on stderr and exit status 2, never a traceback."""
+    logging.basicConfig(level=logging.DEBUG if args.verbose else logging.WARNING, format="%(levelname)s %(message)s")
+    try:
+        if args.command == "inspect":
+            return _inspect(args)
+        if args.command == "snapshot":
+            return _snapshot(args)
+    except VfioDeckError as exc:
+        print(f"vfio-deck: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        return 130
+    print(f"vfio-deck: unknown command {args.command!r}", file=sys.stderr)
+    return 2
+
+
+def _inspect(args: argparse.Namespace) -> int:
+    from vfiodeck.core.host.root import HostRoot
+    from vfiodeck.core.host.scan import scan_host
+    from vfiodeck.core.report import inspect_dict, text_report
+
+    root = HostRoot.open(args.root)
+    host = scan_host(root)
+    if args.json:
+        json.dump(inspect_dict(host, root), sys.stdout, indent=2, sort_keys=False)
+        sys.stdout.write("\n")
+    else:
+        sys.stdout.write(text_report(host, root))
+    return 0
+
+
+def _snapshot(args: argparse.Namespace) -> int:
+    from vfiodeck.core.host.root import HostRoot
+    from vfiodeck.core.snapshot import write_snapshot
+
+    root = HostRoot.open(args.root)
+    summary = write_snapshot(root, Path(args.output))
+    print(f"wrote {args.output}: {summary.files} files, {summary.bytes_written // 1024} KiB")
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point for ``python -m vfiodeck.core.cli`` (no Qt needed)."""
+    args = build_parser().parse_args(argv)
+    if args.command is None:
+        build_parser().print_help()
+        return 0
+    return run(args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
