@@ -1,0 +1,183 @@
+"""The ``inspect`` report: the JSON contract of DESIGN.md (schema 1) and its readable text form."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from vfiodeck.core.checks.run import check_to_dict, run_checks
+from vfiodeck.core.host.candidates import device_kind, find_candidates
+from vfiodeck.core.host.model import Candidate, HostModel, PciDevice
+from vfiodeck.core.host.root import HostRoot
+from vfiodeck.core.host.sysfs import Reader
+
+SCHEMA = 1
+
+
+def _device_dict(dev: PciDevice) -> dict[str, Any]:
+    return {
+        "address": dev.address,
+        "vendor_id": dev.vendor_id,
+        "device_id": dev.device_id,
+        "class": dev.class_id,
+        "vendor_name": dev.vendor_name,
+        "device_name": dev.device_name,
+        "class_name": dev.class_name,
+        "driver": dev.driver,
+        "iommu_group": dev.iommu_group,
+        "numa_node": dev.numa_node,
+        "boot_vga": dev.boot_vga,
+        "reset_methods": list(dev.reset_methods) if dev.reset_methods is not None else None,
+    }
+
+
+def _candidate_dict(cand: Candidate) -> dict[str, Any]:
+    return {
+        "device": cand.device,
+        "kind": cand.kind.value,
+        "functions": list(cand.functions),
+        "group_ids": list(cand.group_ids),
+        "blockers": list(cand.blockers),
+        "isolated": cand.isolated,
+        "binding": {"method": cand.binding.method.value, "ids": list(cand.binding.ids)},
+        "verdict": cand.verdict,
+    }
+
+
+def inspect_dict(host: HostModel, root: HostRoot) -> dict[str, Any]:
+    """Everything ``vfio-deck inspect --json`` prints. Lists are sorted; unknowns are null."""
+    topo = host.topology
+    checks = run_checks(host, Reader(root))
+    return {
+        "schema": SCHEMA,
+        "cpu": {
+            "vendor": host.cpu.vendor,
+            "model_name": host.cpu.model_name,
+            "virtualization": host.cpu.virtualization,
+            "packages": host.cpu.packages,
+            "cores": host.cpu.cores,
+            "threads": host.cpu.threads,
+        },
+        "numa_nodes": [
+            {
+                "id": node.id,
+                "cpus": list(node.cpus),
+                "memory_mib": node.memory_mib,
+                "distances": list(node.distances) if node.distances is not None else None,
+            }
+            for node in sorted(topo.numa_nodes, key=lambda n: n.id)
+        ],
+        "cache_domains": [
+            {"level": dom.level, "cpus": list(dom.cpus), "size_kib": dom.size_kib}
+            for dom in sorted(topo.cache_domains, key=lambda d: d.cpus)
+        ],
+        "cores": [
+            {"package": core.package, "die": core.die, "core": core.core, "cpus": list(core.cpus)}
+            for core in sorted(topo.cores, key=lambda c: c.cpus)
+        ],
+        "pci_devices": [_device_dict(dev) for dev in sorted(host.pci_devices, key=lambda d: d.address)],
+        "iommu": {
+            "enabled": host.iommu.enabled,
+            "groups": [{"id": grp.id, "devices": list(grp.devices)} for grp in host.iommu.groups],
+        },
+        "passthrough_candidates": [_candidate_dict(c) for c in find_candidates(host)],
+        "checks": [check_to_dict(check) for check in checks],
+        "cmdline": host.cmdline,
+        "problems": [
+            {"path": p.path, "kind": p.kind.value, "detail": p.detail}
+            for p in sorted(host.problems, key=lambda p: (p.path, p.kind.value))
+        ],
+    }
+
+
+# -- text report ---------------------------------------------------------------------------
+
+_MARKERS = {
+    "gpu": "[GPU]",
+    "audio": "[AUD]",
+    "usb": "[USB]",
+    "nic": "[NIC]",
+    "storage": "[STO]",
+    "bridge": "[BRG]",
+    "other": "[   ]",
+}
+
+
+def _short(address: str) -> str:
+    """"0000:0a:00.0" -> "0a:00.0": the form users know from lspci (domain kept when not 0000)."""
+    return address[5:] if address.startswith("0000:") else address
+
+
+def _device_line(dev: PciDevice) -> str:
+    name = dev.device_name or dev.class_name or "unknown device"
+    vendor = f"{dev.vendor_name} " if dev.vendor_name else ""
+    ids = f" [{dev.ids}]" if dev.ids else ""
+    driver = f"  driver: {dev.driver}" if dev.driver else ""
+    return f"{_MARKERS[device_kind(dev)]} {_short(dev.address)}  {vendor}{name}{ids}{driver}"
+
+
+def _topology_lines(host: HostModel) -> list[str]:
+    cpu, topo = host.cpu, host.topology
+    virt = {"vmx": "VT-x (vmx)", "svm": "AMD-V (svm)"}.get(cpu.virtualization or "", "no VT-x/AMD-V flag")
+    lines = [
+        f"CPU: {cpu.model_name or 'unknown model'} ({cpu.vendor or 'unknown vendor'}), {virt}",
+        f"     {cpu.packages} package(s), {cpu.cores} cores, {cpu.threads} threads",
+    ]
+    for node in sorted(topo.numa_nodes, key=lambda n: n.id):
+        mem = f"{node.memory_mib / 1024:.1f} GiB" if node.memory_mib is not None else "memory unknown"
+        lines.append(f"NUMA node {node.id}: CPUs {_cpus(node.cpus)}, {mem}")
+    for dom in sorted(topo.cache_domains, key=lambda d: d.cpus):
+        size = f"{dom.size_kib // 1024} MiB" if dom.size_kib and dom.size_kib >= 1024 else f"{dom.size_kib} KiB"
+        lines.append(f"L3 cache ({size}): CPUs {_cpus(dom.cpus)}")
+    return lines
+
+
+def _cpus(cpus: tuple[int, ...]) -> str:
+    """Compact cpulist, as the kernel writes it: 0-7,16-23."""
+    parts: list[str] = []
+    start = prev = None
+    for cpu in cpus:
+        if prev is not None and cpu == prev + 1:
+            prev = cpu
+            continue
+        if start is not None:
+            parts.append(f"{start}-{prev}" if start != prev else f"{start}")
+        start = prev = cpu
+    if start is not None:
+        parts.append(f"{start}-{prev}" if start != prev else f"{start}")
+    return ",".join(parts) or "none"
+
+
+def text_report(host: HostModel, root: HostRoot) -> str:
+    lines = [f"VFIO Deck report for {host.source}", ""]
+    lines += _topology_lines(host)
+    lines.append("")
+    if not host.iommu.enabled:
+        lines += [
+            "IOMMU: off (no IOMMU groups). Nothing can be passed through until it is on:",
+            "  turn on Intel VT-d or AMD IOMMU/AMD-Vi in the firmware setup, and on Intel boot with intel_iommu=on.",
+            "",
+        ]
+    else:
+        lines.append(f"IOMMU: on, {len(host.iommu.groups)} groups")
+        for grp in host.iommu.groups:
+            lines.append(f"Group {grp.id}:")
+            for address in grp.devices:
+                dev = host.device(address)
+                lines.append("  " + (_device_line(dev) if dev else f"[   ] {_short(address)}  (not in sysfs)"))
+        lines.append("")
+    candidates = find_candidates(host)
+    lines.append("Passthrough candidates:" if candidates else "Passthrough candidates: none")
+    for cand in candidates:
+        mark = "OK " if cand.isolated else "!! "
+        lines.append(f"  {mark}{cand.verdict}")
+        lines.append(f"      bind with {cand.binding.method.value}: {cand.binding.reason}")
+    lines.append("")
+    lines.append("Readiness:")
+    for check in run_checks(host, Reader(root)):
+        lines.append(f"  [{check.status.value:^7}] {check.title}")
+        if check.status.value not in ("pass",) and check.fix:
+            lines.append(f"            fix: {check.fix}")
+    if host.problems:
+        lines.append("")
+        lines.append(f"Could not read {len(host.problems)} value(s); run with -v for details.")
+    return "\n".join(lines) + "\n"
