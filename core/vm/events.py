@@ -76,43 +76,84 @@ def event_loop_running() -> bool:
     return _loop_thread is not None and _loop_thread.is_alive()
 
 
-class EventSubscription:
-    """One registered lifecycle callback; ``cancel()`` removes it (idempotent, never raises)."""
+class _Hub:
+    """The one libvirt lifecycle registration of a connection, fanned out to many Python callbacks:
+    libvirt refuses a second registration of the same callback on one connection."""
 
-    def __init__(self, conn: libvirt.virConnect, callback_id: int) -> None:
-        self._conn = conn
-        self._id: int | None = callback_id
+    def __init__(self, conn: libvirt.virConnect) -> None:
+        self.conn = conn
+        self.callbacks: dict[int, LifecycleCallback] = {}
+        self.libvirt_id: int | None = None
+
+    def dispatch(
+        self, _conn: libvirt.virConnect, dom: libvirt.virDomain, event: int, detail: int, _opaque: object
+    ) -> None:
+        with _hubs_lock:
+            callbacks = list(self.callbacks.values())
+        if not callbacks:
+            return
+        try:
+            value = LifecycleEvent(dom.name(), dom.UUIDString(), LifecycleKind.from_libvirt(event), detail)
+        except libvirt.libvirtError:
+            log.exception("could not read the domain of a lifecycle event")
+            return
+        for callback in callbacks:
+            try:
+                callback(value)
+            except Exception:
+                # An exception must not reach libvirt's loop: it would only print and lose the others.
+                log.exception("lifecycle callback failed")
+
+
+_hubs_lock = threading.Lock()
+_hubs: dict[int, _Hub] = {}  # by id() of the connection object; the hub keeps that object alive
+_next_token = 0
+
+
+class EventSubscription:
+    """One lifecycle callback; ``cancel()`` removes it (idempotent, never raises)."""
+
+    def __init__(self, hub: _Hub, token: int) -> None:
+        self._hub = hub
+        self._token: int | None = token
 
     @property
     def active(self) -> bool:
-        return self._id is not None
+        return self._token is not None
 
     def cancel(self) -> None:
-        callback_id, self._id = self._id, None
-        if callback_id is None:
-            return
-        try:
-            self._conn.domainEventDeregisterAny(callback_id)
-        except libvirt.libvirtError:
-            pass  # the connection is gone, and the registration with it
+        with _hubs_lock:
+            token, self._token = self._token, None
+            if token is None:
+                return
+            self._hub.callbacks.pop(token, None)
+            if self._hub.callbacks:
+                return
+            _hubs.pop(id(self._hub.conn), None)
+            libvirt_id, self._hub.libvirt_id = self._hub.libvirt_id, None
+        if libvirt_id is not None:
+            try:
+                self._hub.conn.domainEventDeregisterAny(libvirt_id)
+            except libvirt.libvirtError:
+                pass  # the connection is gone, and the registration with it
 
 
 def subscribe_lifecycle(conn: libvirt.virConnect, callback: LifecycleCallback) -> EventSubscription | None:
     """Call ``callback`` for every lifecycle event of every domain on ``conn``. Returns None when the
     driver does not deliver events (then poll instead). Exceptions from ``callback`` are logged, not
     raised into libvirt's loop."""
-
-    def on_event(
-        _conn: libvirt.virConnect, dom: libvirt.virDomain, event: int, detail: int, _opaque: object
-    ) -> None:
-        try:
-            callback(LifecycleEvent(dom.name(), dom.UUIDString(), LifecycleKind.from_libvirt(event), detail))
-        except Exception:
-            log.exception("lifecycle callback failed")
-
-    try:
-        callback_id = conn.domainEventRegisterAny(None, libvirt.VIR_DOMAIN_EVENT_ID_LIFECYCLE, on_event, None)
-    except libvirt.libvirtError as err:
-        log.info("lifecycle events unavailable, polling instead: %s", err)
-        return None
-    return EventSubscription(conn, int(callback_id))
+    global _next_token
+    with _hubs_lock:
+        hub = _hubs.get(id(conn))
+        if hub is None:
+            hub = _Hub(conn)
+            try:
+                lifecycle = libvirt.VIR_DOMAIN_EVENT_ID_LIFECYCLE
+                hub.libvirt_id = int(conn.domainEventRegisterAny(None, lifecycle, hub.dispatch, None))
+            except libvirt.libvirtError as err:
+                log.info("lifecycle events unavailable, polling instead: %s", err)
+                return None
+            _hubs[id(conn)] = hub
+        _next_token += 1
+        hub.callbacks[_next_token] = callback
+        return EventSubscription(hub, _next_token)
