@@ -1,0 +1,127 @@
+"""above_4g_decoding, reset_support and boot_gpu: what the host's GPUs need from firmware and kernel."""
+
+from __future__ import annotations
+
+from vfiodeck.core.checks.model import Check, Status
+from vfiodeck.core.host.candidates import display_name, find_candidates
+from vfiodeck.core.host.model import Bar, CandidateKind, HostModel, PciDevice
+from vfiodeck.core.host.pci import short_address
+from vfiodeck.core.host.sysfs import Reader
+
+DEVICES = "sys/bus/pci/devices"
+FOUR_GIB = 1 << 32
+AMD_VENDOR = "1002"
+
+ABOVE_4G_FIX = (
+    'Enable "Above 4G Decoding" (also "Above 4G memory/Crypto Currency mining" or "64-bit MMIO") in '
+    "the BIOS PCI Subsystem Settings (Advanced > PCI Subsystem Settings); then, for a large GPU BAR, "
+    '"Re-Size BAR Support" (Resizable BAR) in the same menu. Both need UEFI boot with CSM off.'
+)
+VENDOR_RESET_FIX = (
+    "AMD Polaris/Vega/Navi GPUs may not come back after a VM shuts down: install the vendor-reset "
+    "module (and, on kernels 5.15+, set its reset_method to device_specific), or plan to reboot the "
+    "host between VM runs."
+)
+
+
+def host_gpus(host: HostModel) -> tuple[PciDevice, ...]:
+    """The first function of every GPU slot, by address."""
+    found = [host.device(c.device) for c in find_candidates(host) if c.kind is CandidateKind.GPU]
+    return tuple(dev for dev in found if dev is not None)
+
+
+def _name(dev: PciDevice) -> str:
+    return f"{short_address(dev.address)} ({display_name(dev)})"
+
+
+# -- above_4g_decoding --------------------------------------------------------------------------
+def _high_bar(host: HostModel) -> tuple[PciDevice, Bar] | None:
+    for dev in host.pci_devices:
+        for bar in dev.bars:
+            if bar.is_64bit and not bar.is_io and bar.start >= FOUR_GIB:
+                return dev, bar
+    return None
+
+
+def check_above_4g_decoding(host: HostModel, reader: Reader) -> Check:
+    title = "Above 4G Decoding (64-bit BARs above 4 GiB)"
+    if not host.pci_devices:
+        return Check("above_4g_decoding", Status.UNKNOWN, title, f"{DEVICES}: no devices read", "")
+    high = _high_bar(host)
+    if high is not None:
+        dev, bar = high
+        evidence = f"{DEVICES}/{dev.address}/resource: BAR {bar.index} at {bar.start:#x}"
+        return Check("above_4g_decoding", Status.PASS, title, evidence, "")
+    low_gpus = [g for g in host_gpus(host) if g.bars]
+    if low_gpus:
+        gpu = low_gpus[0]
+        top = max(bar.end for bar in gpu.bars)
+        evidence = f"{DEVICES}/{gpu.address}/resource: all BARs below 4 GiB (highest ends {top:#x})"
+        return Check("above_4g_decoding", Status.WARN, title, evidence, ABOVE_4G_FIX)
+    if not any(dev.bars for dev in host.pci_devices):
+        return Check("above_4g_decoding", Status.UNKNOWN, title, f"{DEVICES}/*/resource: not captured", "")
+    evidence = f"{DEVICES}/*/resource: no 64-bit BAR above 4 GiB, and no GPU to judge by"
+    return Check("above_4g_decoding", Status.UNKNOWN, title, evidence, "")
+
+
+# -- reset_support ------------------------------------------------------------------------------
+def _reset_status(dev: PciDevice) -> Status:
+    methods = dev.reset_methods
+    if methods is None:
+        return Status.UNKNOWN
+    if "flr" in methods:
+        return Status.PASS
+    if not methods or dev.vendor_id == AMD_VENDOR:
+        return Status.WARN
+    return Status.PASS  # a bus or PM reset: works when the GPU is alone behind its port
+
+
+def _methods_text(dev: PciDevice) -> str:
+    if dev.reset_methods is None:
+        return "not captured"
+    return " ".join(dev.reset_methods) or "empty (no reset method)"
+
+
+def check_reset_support(host: HostModel, reader: Reader) -> Check:
+    title = "GPU reset support"
+    gpus = host_gpus(host)
+    if not gpus:
+        return Check("reset_support", Status.UNKNOWN, title, f"{DEVICES}: no GPU (class 03xx)", "")
+    statuses = [_reset_status(g) for g in gpus]
+    parts = [f"{short_address(g.address)}/reset_method: {_methods_text(g)}" for g in gpus]
+    evidence = f"{DEVICES}: " + "; ".join(parts)
+    if Status.WARN in statuses:
+        return Check("reset_support", Status.WARN, title, evidence, VENDOR_RESET_FIX)
+    if all(s is Status.PASS for s in statuses):
+        return Check("reset_support", Status.PASS, title, evidence, "")
+    return Check("reset_support", Status.UNKNOWN, title, evidence, "")
+
+
+# -- boot_gpu -----------------------------------------------------------------------------------
+def check_boot_gpu(host: HostModel, reader: Reader) -> Check:
+    title = "Boot GPU (the one the host's console uses)"
+    gpus = host_gpus(host)
+    if not gpus:
+        return Check("boot_gpu", Status.UNKNOWN, title, f"{DEVICES}: no GPU (class 03xx)", "")
+    boot = [g for g in gpus if g.boot_vga]
+    if not boot:
+        known = any(g.boot_vga is not None for g in gpus)
+        why = "no GPU has boot_vga=1" if known else "boot_vga not captured"
+        return Check("boot_gpu", Status.UNKNOWN, title, f"{DEVICES}/*/boot_vga: {why}", "")
+    first = boot[0]
+    evidence = f"{DEVICES}/{first.address}/boot_vga: 1"
+    others = [g for g in gpus if g.address != first.address]
+    if not others:
+        fix = (
+            f"{_name(first)} is the only GPU and the host boots on it: passing it means the host gives "
+            "up its console (stop the display manager, unbind efifb/simpledrm, run headless over SSH). "
+            'Or add a second GPU, or use the iGPU: set "Primary Display"/"Initial Display Output" to '
+            'IGD/iGPU and enable "iGPU Multi-Monitor" in the BIOS.'
+        )
+        return Check("boot_gpu", Status.WARN, title, f"{evidence} (the only GPU)", fix)
+    other_names = ", ".join(_name(g) for g in others)
+    fix = (
+        f"The host boots on {_name(first)}: keep it for the host and pass {other_names}. To swap them, "
+        'set "Primary Display"/"Initial Display Output" in the BIOS to the other slot.'
+    )
+    return Check("boot_gpu", Status.PASS, title, f"{evidence}; other GPUs: {other_names}", fix)
