@@ -1,0 +1,485 @@
+"""A libvirt domain definition that VFIO Deck can read and edit without losing anything.
+
+Elements, attributes, namespaces and comments that VFIO Deck does not model survive a round trip,
+and ``to_string()`` returns the original text exactly until something is edited; after an edit only
+the edited lines differ (see ``lossless``). Typed accessors read the parts passthrough cares about;
+setters change them in place, inserting new elements where libvirt itself would write them.
+"""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from lxml import etree
+
+from vfiodeck.core.errors import VfioDeckError
+from vfiodeck.core.vm import lossless
+
+_Element = Any  # lxml element proxy (see lossless._Node)
+
+# libvirt's own output order for the children we may create (src/conf/domain_conf.c format order).
+_DOMAIN_ORDER = (
+    "name", "uuid", "genid", "title", "description", "metadata", "maxMemory", "memory", "currentMemory",
+    "blkiotune", "memtune", "memoryBacking", "vcpu", "vcpus", "iothreads", "iothreadids", "defaultiothread",
+    "cputune", "numatune", "resource", "sysinfo", "bootloader", "bootloader_args", "os", "idmap",
+    "features", "cpu", "clock", "on_poweroff", "on_reboot", "on_crash", "on_lockfailure", "pm", "perf",
+    "devices", "seclabel", "keywrap", "launchSecurity",
+)  # fmt: skip
+_DEVICES_ORDER = (
+    "emulator", "disk", "controller", "lease", "filesystem", "interface", "smartcard", "serial",
+    "parallel", "console", "channel", "input", "tpm", "graphics", "sound", "audio", "video", "hostdev",
+    "redirdev", "redirfilter", "hub", "watchdog", "memballoon", "rng", "panic", "shmem", "memory",
+    "iommu", "vsock", "crypto", "pstore",
+)  # fmt: skip
+_CPUTUNE_ORDER = (
+    "shares", "period", "quota", "global_period", "global_quota", "emulator_period", "emulator_quota",
+    "iothread_period", "iothread_quota", "vcpupin", "emulatorpin", "iothreadpin", "vcpusched",
+    "iothreadsched", "emulatorsched", "cachetune", "memorytune",
+)  # fmt: skip
+_CPU_ORDER = ("model", "vendor", "topology", "cache", "maxphysaddr", "feature", "numa")
+_FEATURES_ORDER = (
+    "acpi", "apic", "pae", "hap", "viridian", "privnet", "hyperv", "kvm", "xen", "pvspinlock",
+    "capabilities", "pmu", "vmport", "gic", "smm", "ioapic", "hpt", "vmcoreinfo", "htm", "nested-hv",
+    "msrs", "ccf-assist", "cfpc", "sbbc", "ibs", "tcg", "async-teardown", "ras", "ps2",
+)  # fmt: skip
+_HYPERV_ORDER = (
+    "relaxed", "vapic", "spinlocks", "vpindex", "runtime", "synic", "stimer", "reset", "vendor_id",
+    "frequencies", "reenlightenment", "tlbflush", "ipi", "evmcs", "avic", "emsr_bitmap", "xmm_input",
+)  # fmt: skip
+_KVM_ORDER = ("hidden", "hint-dedicated", "poll-control", "pv-ipi", "dirty-ring")
+_MEMBACKING_ORDER = ("hugepages", "nosharepages", "locked", "source", "access", "allocation", "discard")
+
+_UNIT_KIB = {
+    "b": 1 / 1024, "bytes": 1 / 1024, "kb": 1000 / 1024, "k": 1, "kib": 1, "mb": 1e6 / 1024,
+    "m": 1024, "mib": 1024, "gb": 1e9 / 1024, "g": 1024**2, "gib": 1024**2, "tb": 1e12 / 1024,
+    "t": 1024**3, "tib": 1024**3,
+}  # fmt: skip
+
+
+class DomainXmlError(VfioDeckError):
+    """The text is not a libvirt domain definition; the message is one line with the reason."""
+
+
+@dataclass(frozen=True)
+class CpuTopology:
+    sockets: int | None
+    dies: int | None
+    cores: int | None
+    threads: int | None
+
+
+@dataclass(frozen=True)
+class NumaTune:
+    mode: str | None  # strict, preferred, interleave, restrictive; None means libvirt's default
+    nodeset: str | None
+    placement: str | None
+
+
+# -- small value helpers ----------------------------------------------------------------------------
+def parse_cpuset(text: str | None) -> tuple[int, ...] | None:
+    """libvirt's cpuset syntax ("0-3,^2,8") as sorted CPU ids; None when it does not parse."""
+    if text is None:
+        return None
+    take: set[int] = set()
+    drop: set[int] = set()
+    try:
+        for part in (p.strip() for p in text.split(",")):
+            target = drop if part.startswith("^") else take
+            part = part.lstrip("^")
+            lo, _, hi = part.partition("-")
+            first, last = int(lo), int(hi or lo)
+            if first < 0 or last < first:
+                return None
+            target.update(range(first, last + 1))
+    except ValueError:
+        return None
+    return tuple(sorted(take - drop))
+
+
+def format_cpuset(cpus: Iterable[int]) -> str:
+    """Sorted CPU ids in libvirt's compact form: ``(0, 1, 2, 5)`` -> ``"0-2,5"``."""
+    ids = sorted(set(cpus))
+    runs: list[str] = []
+    i = 0
+    while i < len(ids):
+        j = i
+        while j + 1 < len(ids) and ids[j + 1] == ids[j] + 1:
+            j += 1
+        runs.append(str(ids[i]) if i == j else f"{ids[i]}-{ids[j]}")
+        i = j + 1
+    return ",".join(runs)
+
+
+def _int(text: str | None) -> int | None:
+    if text is None:
+        return None
+    try:
+        return int(text.strip(), 0)
+    except ValueError:
+        try:
+            return int(text.strip(), 10)  # "010": base 0 refuses leading zeros
+        except ValueError:
+            return None
+
+
+def _get(node: _Element, key: str) -> str | None:
+    value = node.get(key)
+    return None if value is None else str(value)
+
+
+def pci_address_of(addr: _Element | None) -> str | None:
+    """``<address domain='0x0000' bus='0x01' slot='0x00' function='0x1'/>`` as "0000:01:00.1"."""
+    if addr is None or addr.get("type", "pci") != "pci":
+        return None
+    parts = [_int(addr.get(k)) for k in ("domain", "bus", "slot", "function")]
+    domain, bus, slot, function = (0 if parts[0] is None else parts[0]), parts[1], parts[2], parts[3]
+    if bus is None or slot is None or function is None:
+        return None
+    return f"{domain:04x}:{bus:02x}:{slot:02x}.{function:x}"
+
+
+def split_pci_address(address: str) -> tuple[int, int, int, int]:
+    """ "0000:01:00.1" -> (0, 1, 0, 1); raises ValueError on anything else."""
+    dbs, function = address.rsplit(".", 1)
+    domain, bus, slot = dbs.split(":")
+    return int(domain, 16), int(bus, 16), int(slot, 16), int(function, 16)
+
+
+def diff(old: str, new: str, label: str = "domain.xml") -> str:
+    """A unified diff of two XML texts, "" when they are equal."""
+    lines = difflib.unified_diff(
+        old.splitlines(keepends=True), new.splitlines(keepends=True), f"a/{label}", f"b/{label}"
+    )
+    return "".join(
+        line if line.endswith("\n") else line + "\n\\ No newline at end of file\n" for line in lines
+    )
+
+
+def _syntax_message(err: etree.XMLSyntaxError) -> str:
+    msg = (err.msg or str(err)).splitlines()[0] if (err.msg or str(err)) else "unreadable"
+    line = err.lineno
+    if line and f"line {line}" not in msg:
+        msg = f"{msg} (line {line})"
+    return f"not valid XML: {msg}"
+
+
+_PARSER_OPTIONS: dict[str, Any] = {
+    "remove_blank_text": False,
+    "remove_comments": False,
+    "remove_pis": False,
+    "resolve_entities": False,
+    "no_network": True,
+    "load_dtd": False,
+    "encoding": "utf-8",
+}
+
+
+class DomainXml:
+    """One domain definition. Parse with ``DomainXml.parse(text)``; ``to_string()`` writes it back."""
+
+    def __init__(self, text: str, tree: lossless.LosslessTree) -> None:
+        self.original = text
+        self._tree = tree
+        self._edited = False
+        self._step = lossless.indent_step(tree.root)
+
+    @classmethod
+    def parse(cls, text: str | bytes) -> DomainXml:
+        if isinstance(text, bytes):
+            try:
+                text = text.decode("utf-8")
+            except UnicodeDecodeError as exc:
+                raise DomainXmlError(f"not valid XML: not UTF-8 text (byte {exc.start})") from exc
+        if not text.strip():
+            raise DomainXmlError("not valid XML: the text is empty")
+        try:
+            root = etree.fromstring(text.encode("utf-8"), etree.XMLParser(**_PARSER_OPTIONS))
+        except etree.XMLSyntaxError as exc:
+            raise DomainXmlError(_syntax_message(exc)) from exc
+        if root.tag != "domain":
+            raise DomainXmlError(f"not a libvirt domain: root element is <{etree.QName(root).localname}>")
+        return cls(text, lossless.LosslessTree(text, root))
+
+    @property
+    def root(self) -> _Element:
+        """The lxml root. Edit through it only for what no setter covers, then call ``touch()``."""
+        return self._tree.root
+
+    def touch(self) -> None:
+        self._edited = True
+
+    @property
+    def edited(self) -> bool:
+        return self._edited
+
+    def to_string(self) -> str:
+        return self._tree.render() if self._edited else self.original
+
+    def diff(self, label: str | None = None) -> str:
+        """What the edits change, as a unified diff against the parsed text."""
+        return diff(self.original, self.to_string(), label or f"{self.name or 'domain'}.xml")
+
+    # -- reading ---------------------------------------------------------------------------------
+    def _find(self, path: str) -> _Element | None:
+        return self.root.find(path)
+
+    def _text(self, path: str) -> str | None:
+        node = self._find(path)
+        return node.text.strip() if node is not None and node.text else None
+
+    @property
+    def name(self) -> str | None:
+        return self._text("name")
+
+    @property
+    def uuid(self) -> str | None:
+        return self._text("uuid")
+
+    @property
+    def domain_type(self) -> str | None:
+        return _get(self.root, "type")
+
+    @property
+    def machine(self) -> str | None:
+        node = self._find("os/type")
+        return None if node is None else node.get("machine")
+
+    @property
+    def arch(self) -> str | None:
+        node = self._find("os/type")
+        return None if node is None else node.get("arch")
+
+    @property
+    def memory_kib(self) -> int | None:
+        node = self._find("memory")
+        value = _int(node.text) if node is not None else None
+        if node is None or value is None:
+            return None
+        factor = _UNIT_KIB.get(node.get("unit", "KiB").lower())
+        return None if factor is None else int(value * factor)
+
+    @property
+    def vcpus(self) -> int | None:
+        return _int(self._text("vcpu"))
+
+    def pci_hostdevs(self) -> tuple[str, ...]:
+        """Addresses of ``<hostdev type='pci'>`` devices, in document order."""
+        out: list[str] = []
+        for dev in self._pci_hostdev_elements():
+            addr = pci_address_of(dev.find("source/address"))
+            if addr:
+                out.append(addr)
+        return tuple(out)
+
+    def assigned_pci_addresses(self) -> tuple[str, ...]:
+        """Every host PCI function this VM takes: hostdevs and ``<interface type='hostdev'>`` (SR-IOV)."""
+        nets = self.root.findall("devices/interface[@type='hostdev']")
+        extra = [pci_address_of(n.find("source/address")) for n in nets]
+        return self.pci_hostdevs() + tuple(a for a in extra if a)
+
+    def _pci_hostdev_elements(self) -> list[_Element]:
+        return [
+            dev
+            for dev in self.root.findall("devices/hostdev")
+            if dev.get("type") == "pci" and dev.get("mode", "subsystem") == "subsystem"
+        ]
+
+    def vcpupins(self) -> dict[int, tuple[int, ...]]:
+        pins: dict[int, tuple[int, ...]] = {}
+        for pin in self.root.findall("cputune/vcpupin"):
+            vcpu, cpus = _int(pin.get("vcpu")), parse_cpuset(pin.get("cpuset"))
+            if vcpu is not None and cpus is not None:
+                pins[vcpu] = cpus
+        return pins
+
+    def emulatorpin(self) -> tuple[int, ...] | None:
+        node = self._find("cputune/emulatorpin")
+        return None if node is None else parse_cpuset(node.get("cpuset"))
+
+    def numatune(self) -> NumaTune | None:
+        node = self._find("numatune/memory")
+        if node is None:
+            return None
+        return NumaTune(node.get("mode"), node.get("nodeset"), node.get("placement"))
+
+    def cpu_topology(self) -> CpuTopology | None:
+        node = self._find("cpu/topology")
+        if node is None:
+            return None
+        return CpuTopology(*(_int(node.get(k)) for k in ("sockets", "dies", "cores", "threads")))
+
+    def hugepages(self) -> bool:
+        return self._find("memoryBacking/hugepages") is not None
+
+    def hyperv_features(self) -> dict[str, str]:
+        """Hyper-V enlightenments and their ``state`` ("on"/"off"), e.g. ``{"relaxed": "on"}``."""
+        hyperv = self._find("features/hyperv")
+        if hyperv is None:
+            return {}
+        return {str(k.tag): k.get("state", "on") for k in hyperv if isinstance(k.tag, str)}
+
+    def hyperv_vendor_id(self) -> str | None:
+        node = self._find("features/hyperv/vendor_id")
+        if node is None or node.get("state", "on") != "on":
+            return None
+        return _get(node, "value")
+
+    def kvm_hidden(self) -> bool:
+        node = self._find("features/kvm/hidden")
+        return node is not None and node.get("state") == "on"
+
+    # -- editing ---------------------------------------------------------------------------------
+    def _make(self, tag: str, attrs: Mapping[str, str] | None = None, text: str | None = None) -> _Element:
+        node = etree.Element(tag, dict(attrs or {}))
+        node.text = text
+        return node
+
+    def _child(self, parent: _Element, tag: str, order: tuple[str, ...]) -> _Element:
+        """``parent``'s first ``tag`` child, created in libvirt's order when missing."""
+        node = parent.find(tag)
+        if node is None:
+            node = self._make(tag)
+            lossless.insert_ordered(parent, node, order, self._step)
+            self.touch()
+        return node
+
+    def _set_attr(self, node: _Element, key: str, value: str) -> None:
+        if node.get(key) != value:
+            node.set(key, value)
+            self.touch()
+
+    def _remove(self, node: _Element) -> None:
+        lossless.remove(node)
+        self.touch()
+
+    def set_vcpus(self, count: int) -> None:
+        node = self._child(self.root, "vcpu", _DOMAIN_ORDER)
+        if (node.text or "").strip() != str(count):
+            node.text = str(count)
+            self.touch()
+
+    def add_pci_hostdev(self, address: str, *, managed: bool = True) -> bool:
+        """Add ``<hostdev mode='subsystem' type='pci' managed='yes'>`` for ``address``.
+        False (and no change) when the VM already has it."""
+        if address in self.pci_hostdevs():
+            return False
+        domain, bus, slot, function = split_pci_address(address)
+        dev = self._make(
+            "hostdev", {"mode": "subsystem", "type": "pci", "managed": "yes" if managed else "no"}
+        )
+        source = etree.SubElement(dev, "source")
+        etree.SubElement(
+            source,
+            "address",
+            {
+                "domain": f"0x{domain:04x}",
+                "bus": f"0x{bus:02x}",
+                "slot": f"0x{slot:02x}",
+                "function": f"0x{function:x}",
+            },
+        )
+        devices = self._child(self.root, "devices", _DOMAIN_ORDER)
+        lossless.insert_ordered(devices, dev, _DEVICES_ORDER, self._step)
+        self.touch()
+        return True
+
+    def remove_pci_hostdev(self, address: str) -> bool:
+        """Remove the hostdev for ``address``; False when the VM does not have it."""
+        for dev in self._pci_hostdev_elements():
+            if pci_address_of(dev.find("source/address")) == address:
+                self._remove(dev)
+                return True
+        return False
+
+    def set_pinning(self, vcpupin: Mapping[int, Sequence[int]], emulator: Sequence[int] | None) -> None:
+        """Make ``<cputune>`` pin exactly ``vcpupin`` (and ``emulator``); other cputune children stay.
+        An existing ``<vcpupin>`` is updated in place so that the diff shows only changed cpusets."""
+        cputune = self._child(self.root, "cputune", _DOMAIN_ORDER)
+        wanted = {vcpu: format_cpuset(cpus) for vcpu, cpus in vcpupin.items()}
+        for pin in cputune.findall("vcpupin"):
+            vcpu = _int(pin.get("vcpu"))
+            if vcpu in wanted:
+                self._set_attr(pin, "cpuset", wanted.pop(vcpu))
+            else:
+                self._remove(pin)
+        for vcpu, cpuset in sorted(wanted.items()):
+            pins = cputune.findall("vcpupin")
+            later = [p for p in pins if (_int(p.get("vcpu")) or 0) > vcpu]
+            node = self._make("vcpupin", {"vcpu": str(vcpu), "cpuset": cpuset})
+            if later:
+                lossless.insert(cputune, node, list(cputune).index(later[0]), self._step)
+            else:
+                lossless.insert_ordered(cputune, node, _CPUTUNE_ORDER, self._step)
+            self.touch()
+        current = cputune.find("emulatorpin")
+        if emulator:
+            if current is None:
+                node = self._make("emulatorpin", {"cpuset": format_cpuset(emulator)})
+                lossless.insert_ordered(cputune, node, _CPUTUNE_ORDER, self._step)
+                self.touch()
+            else:
+                self._set_attr(current, "cpuset", format_cpuset(emulator))
+        elif current is not None:
+            self._remove(current)
+
+    def set_numatune(self, nodeset: str, mode: str = "strict") -> None:
+        numatune = self._child(self.root, "numatune", _DOMAIN_ORDER)
+        memory = numatune.find("memory")
+        if memory is None:
+            memory = self._make("memory", {"mode": mode, "nodeset": nodeset})
+            lossless.insert(numatune, memory, 0, self._step)
+            self.touch()
+            return
+        self._set_attr(memory, "mode", mode)
+        self._set_attr(memory, "nodeset", nodeset)
+        if memory.get("placement") not in (None, "static"):
+            del memory.attrib["placement"]  # "auto" would ignore the nodeset
+
+    def set_cpu_topology(self, sockets: int, cores: int, threads: int, dies: int | None = None) -> None:
+        cpu = self._child(self.root, "cpu", _DOMAIN_ORDER)
+        topo = self._child(cpu, "topology", _CPU_ORDER)
+        self._set_attr(topo, "sockets", str(sockets))
+        if dies is not None or topo.get("dies") is not None:
+            self._set_attr(topo, "dies", str(dies or 1))
+        if topo.get("clusters") is not None:
+            self._set_attr(topo, "clusters", "1")  # clusters multiply the vCPU count too
+        self._set_attr(topo, "cores", str(cores))
+        self._set_attr(topo, "threads", str(threads))
+
+    def set_hugepages(self, enabled: bool) -> None:
+        backing = self._find("memoryBacking")
+        if enabled:
+            backing = self._child(self.root, "memoryBacking", _DOMAIN_ORDER)
+            self._child(backing, "hugepages", _MEMBACKING_ORDER)
+        elif backing is not None:
+            pages = backing.find("hugepages")
+            if pages is not None:
+                self._remove(pages)
+            if not len(backing):
+                self._remove(backing)
+
+    def set_kvm_hidden(self, hidden: bool) -> None:
+        """``<kvm><hidden state='on'/></kvm>``: hides the KVM signature from the guest."""
+        if not hidden and self._find("features/kvm/hidden") is None:
+            return
+        features = self._child(self.root, "features", _DOMAIN_ORDER)
+        kvm = self._child(features, "kvm", _FEATURES_ORDER)
+        self._set_attr(self._child(kvm, "hidden", _KVM_ORDER), "state", "on" if hidden else "off")
+
+    def set_hyperv_vendor_id(self, value: str | None) -> None:
+        """Hyper-V ``vendor_id`` (at most 12 characters); None turns it off."""
+        if value is None:
+            node = self._find("features/hyperv/vendor_id")
+            if node is not None:
+                self._remove(node)
+            return
+        features = self._child(self.root, "features", _DOMAIN_ORDER)
+        hyperv = self._child(features, "hyperv", _FEATURES_ORDER)
+        if hyperv.get("mode") is None and not len(hyperv):
+            self._set_attr(hyperv, "mode", "custom")
+        node = self._child(hyperv, "vendor_id", _HYPERV_ORDER)
+        self._set_attr(node, "state", "on")
+        self._set_attr(node, "value", value[:12])
