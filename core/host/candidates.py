@@ -55,15 +55,17 @@ def device_kind(dev: PciDevice) -> str:
 
 
 def display_name(dev: PciDevice) -> str:
-    """The marketing name when pci.ids has one ("GP104 [GeForce GTX 1080]" -> "GeForce GTX 1080"),
-    else the device name, else the ids."""
+    """A short name for sentences. For a GPU, the marketing name pci.ids keeps in brackets
+    ("GP104 [GeForce GTX 1080]" -> "GeForce GTX 1080"); other devices' brackets hold codenames or
+    modes ("[AHCI mode]", "[Stone Peak]"), so they keep the full name. No name: class and ids."""
     name: str | None = dev.device_name
-    if name:
+    if name and device_kind(dev) == "gpu":
         open_at, close_at = name.rfind("["), name.rfind("]")
         if 0 <= open_at < close_at == len(name) - 1:
             inner = name[open_at + 1 : close_at].strip()
             if inner:
                 return inner
+    if name:
         return name
     label = dev.class_name or device_kind(dev)
     return f"{label} [{dev.ids}]" if dev.ids else label
