@@ -91,6 +91,9 @@ def _unpack(path: Path) -> Path:
     try:
         with tarfile.open(path) as tar:
             tar.extractall(dest, filter=_skip_unsafe)
+    except tarfile.ReadError as exc:
+        raise BadRootError(f"{path}: cannot unpack it: damaged, or not a .tar.gz/.tar.bz2/.tar.xz") from exc
     except (tarfile.TarError, OSError, EOFError) as exc:
-        raise BadRootError(f"{path}: cannot unpack ({exc})") from exc
+        reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        raise BadRootError(f"{path}: cannot unpack it ({reason})") from exc
     return _find_top(Path(dest))
