@@ -1,20 +1,36 @@
-"""Start the Qt application and show the main window. (Placeholder until the window lands.)"""
+"""Start the Qt application and show the main window at once; the host is read on a worker."""
 
 from __future__ import annotations
 
 import argparse
+import logging
 import sys
 
-from PySide6.QtWidgets import QApplication, QLabel, QMainWindow
+from PySide6.QtWidgets import QApplication
 
-from vfiodeck.core import __version__
+from vfiodeck.gui.errors import install_excepthook, show_error
 
 
 def run_app(args: argparse.Namespace) -> int:
-    app = QApplication.instance() or QApplication(sys.argv[:1])
-    window = QMainWindow()
-    window.setWindowTitle(f"VFIO Deck {__version__}")
-    window.setCentralWidget(QLabel("VFIO Deck"))
-    window.resize(1100, 720)
+    from vfiodeck.gui.main_window import MainWindow
+    from vfiodeck.resources import demo_host_path
+
+    logging.basicConfig(
+        level=logging.DEBUG if getattr(args, "verbose", False) else logging.WARNING,
+        format="%(levelname)s %(name)s: %(message)s",
+    )
+    existing = QApplication.instance()
+    app = existing if isinstance(existing, QApplication) else QApplication(sys.argv[:1])
+    app.setApplicationName("VFIO Deck")
+    app.setOrganizationName("vfio-deck")
+    app.setDesktopFileName("vfio-deck")
+    window = MainWindow()
+    install_excepthook(lambda: window)
     window.show()
+    if getattr(args, "demo", False):
+        if not demo_host_path().exists():
+            show_error(window, f"The demo host is missing: {demo_host_path()}")
+        window.open_demo()
+    else:
+        window.open_root(getattr(args, "root", None))
     return app.exec()

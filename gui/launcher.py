@@ -10,10 +10,10 @@ from vfiodeck.core import cli
 def main(argv: list[str] | None = None) -> int:
     args = cli.build_parser().parse_args(argv)
     if args.command is not None:
-        return cli.run(args)
+        return int(cli.run(args))
     from vfiodeck.gui.app import run_app  # Qt is imported only when a window is wanted
 
-    return run_app(args)
+    return int(run_app(args))
 
 
 if __name__ == "__main__":

@@ -1,0 +1,39 @@
+"""What a host load produces, computed on a worker: the root, its scan, and its candidates."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from vfiodeck.core.host.model import Candidate, HostModel
+from vfiodeck.core.host.root import HostRoot
+
+
+@dataclass(frozen=True)
+class LoadedHost:
+    root: HostRoot
+    host: HostModel
+    candidates: tuple[Candidate, ...]
+    spec: str | None  # what was asked for: None for the live host, else a path
+    demo: bool = False
+
+    @property
+    def title(self) -> str:
+        """Which host this is, for the window title."""
+        if self.root.live:
+            import socket
+
+            return f"this computer ({socket.gethostname()})"
+        if self.demo:
+            return f"demo host ({Path(self.root.label).name})"
+        return Path(self.root.label).name or self.root.label
+
+
+def load_host(spec: str | None, demo: bool = False) -> LoadedHost:
+    """Open and scan a host root (runs on a worker thread: it reads many files)."""
+    from vfiodeck.core.host.candidates import find_candidates
+    from vfiodeck.core.host.scan import scan_host
+
+    root = HostRoot.open(spec)
+    host = scan_host(root)
+    return LoadedHost(root, host, find_candidates(host), spec, demo)

@@ -1,0 +1,316 @@
+"""The main window: navigation (Host, VMs, Readiness), menus, the busy indicator, host loading."""
+
+from __future__ import annotations
+
+import logging
+import platform
+from pathlib import Path
+
+from PySide6.QtCore import QByteArray, Signal
+from PySide6.QtGui import QAction, QCloseEvent, QIcon, QKeySequence
+from PySide6.QtWidgets import (
+    QFileDialog,
+    QHBoxLayout,
+    QLabel,
+    QListWidget,
+    QMainWindow,
+    QMessageBox,
+    QProgressBar,
+    QStackedWidget,
+    QWidget,
+)
+
+from vfiodeck.core import __version__
+from vfiodeck.gui.errors import show_error, show_exception
+from vfiodeck.gui.host_page import HostPage
+from vfiodeck.gui.loading import LoadedHost, load_host
+from vfiodeck.gui.readiness_placeholder import ReadinessPage
+from vfiodeck.gui.settings import open_settings
+from vfiodeck.gui.vms_placeholder import VmsPage
+from vfiodeck.gui.worker import Jobs
+from vfiodeck.resources import demo_host_path, icon_path
+
+log = logging.getLogger(__name__)
+
+PAGES = ("Host", "VMs", "Readiness")
+SNAPSHOT_FILTER = "Host snapshots (*.tar.gz *.tgz *.tar.bz2 *.tar.xz *.tar);;All files (*)"
+
+
+class MainWindow(QMainWindow):
+    host_loaded = Signal(object)  # LoadedHost
+    load_failed = Signal(str)
+    snapshot_saved = Signal(str)
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.setObjectName("mainWindow")
+        self.setWindowIcon(QIcon(str(icon_path("vfio-deck"))))
+        self.jobs = Jobs(self)
+        self.loaded: LoadedHost | None = None
+        self._generation = 0  # a newer load makes an older one's result stale
+        self._pending = 0
+        self._watcher: object | None = None
+
+        self.nav = QListWidget()
+        self.nav.setObjectName("navigation")
+        self.nav.setAccessibleName("Pages")
+        self.nav.addItems(list(PAGES))
+        self.nav.setFixedWidth(130)
+        self.host_page = HostPage()
+        self.vms_page = VmsPage()
+        self.readiness_page = ReadinessPage()
+        self.stack = QStackedWidget()
+        for page in (self.host_page, self.vms_page, self.readiness_page):
+            self.stack.addWidget(page)
+        self.nav.currentRowChanged.connect(self.stack.setCurrentIndex)
+        central = QWidget()
+        layout = QHBoxLayout(central)
+        layout.setContentsMargins(4, 4, 4, 4)
+        layout.addWidget(self.nav)
+        layout.addWidget(self.stack, 1)
+        self.setCentralWidget(central)
+        self.setTabOrder(self.nav, self.host_page.kind_box)
+
+        self.busy = QProgressBar()
+        self.busy.setObjectName("busyIndicator")
+        self.busy.setRange(0, 0)  # indeterminate
+        self.busy.setMaximumWidth(160)
+        self.busy.setTextVisible(False)
+        self.busy.hide()
+        self.status = QLabel("")
+        self.statusBar().addWidget(self.status, 1)
+        self.statusBar().addPermanentWidget(self.busy)
+
+        self.host_page.demo_requested.connect(self.open_demo)
+        self._build_menus()
+        self._update_title()
+        self._restore_settings()
+
+    # -- menus ------------------------------------------------------------------------------
+    def _action(
+        self, text: str, slot: object, shortcut: QKeySequence | QKeySequence.StandardKey | str | None = None
+    ) -> QAction:
+        action = QAction(text, self)
+        if shortcut is not None:
+            action.setShortcut(QKeySequence(shortcut))
+        action.triggered.connect(slot)
+        return action
+
+    def _build_menus(self) -> None:
+        bar = self.menuBar()
+        file_menu = bar.addMenu("&File")
+        self.open_action = self._action(
+            "&Open snapshot…", self.ask_open_snapshot, QKeySequence.StandardKey.Open
+        )
+        self.save_action = self._action(
+            "&Save snapshot…", self.ask_save_snapshot, QKeySequence.StandardKey.Save
+        )
+        self.demo_action = self._action("Open &demo host", self.open_demo, "Ctrl+D")
+        self.live_action = self._action("Open &this computer", self.open_live, "Ctrl+L")
+        self.refresh_action = self._action("&Refresh", self.refresh, QKeySequence.StandardKey.Refresh)
+        self.quit_action = self._action("&Quit", self.close, QKeySequence.StandardKey.Quit)
+        for action in (
+            self.open_action,
+            self.save_action,
+            None,
+            self.demo_action,
+            self.live_action,
+            self.refresh_action,
+            None,
+            self.quit_action,
+        ):
+            if action is None:
+                file_menu.addSeparator()
+            else:
+                file_menu.addAction(action)
+        view_menu = bar.addMenu("&View")
+        for i, name in enumerate(PAGES):
+            view_menu.addAction(
+                self._action(f"&{name}", lambda _c=False, i=i: self.show_page(i), f"Ctrl+{i + 1}")
+            )
+        view_menu.addSeparator()
+        topo = self.host_page.topology
+        view_menu.addAction(self._action("Zoom &in", topo.zoom_in, QKeySequence.StandardKey.ZoomIn))
+        view_menu.addAction(self._action("Zoom &out", topo.zoom_out, QKeySequence.StandardKey.ZoomOut))
+        view_menu.addAction(self._action("&Fit topology to window", topo.fit, "Ctrl+0"))
+        view_menu.addAction(self._action("&Find device", self._focus_search, QKeySequence.StandardKey.Find))
+        help_menu = bar.addMenu("&Help")
+        help_menu.addAction(self._action("&About VFIO Deck", self.show_about, "F1"))
+
+    def _focus_search(self) -> None:
+        self.show_page(0)
+        self.host_page.search.setFocus()
+        self.host_page.search.selectAll()
+
+    def show_page(self, index: int) -> None:
+        self.nav.setCurrentRow(index)
+
+    # -- loading ----------------------------------------------------------------------------
+    def open_root(self, spec: str | None, demo: bool = False) -> None:
+        """Scan a host root on a worker; the window stays responsive and shows a busy bar."""
+        self._generation += 1
+        generation = self._generation
+        self._set_busy(True, "Reading the host…")
+        self.jobs.start(
+            lambda: load_host(spec, demo),
+            lambda result: self._loaded(generation, result),
+            lambda exc: self._load_failed(generation, exc),
+        )
+
+    def open_demo(self) -> None:
+        self.open_root(str(demo_host_path()), demo=True)
+
+    def open_live(self) -> None:
+        self.open_root(None)
+
+    def refresh(self) -> None:
+        if self.loaded is not None:
+            self.open_root(self.loaded.spec, self.loaded.demo)
+
+    def _loaded(self, generation: int, result: LoadedHost) -> None:
+        self._set_busy(False)
+        if generation != self._generation:
+            return
+        self.loaded = result
+        self.host_page.set_host(result.host, result.candidates, offer_demo=not result.demo)
+        self.vms_page.set_host(result.host)
+        self.readiness_page.set_host(result.host)
+        self._update_title()
+        groups = len(result.host.iommu.groups)
+        self.status.setText(
+            f"{len(result.host.pci_devices)} PCI devices, {groups} IOMMU groups, "
+            f"{len(result.host.topology.cpus)} CPUs"
+        )
+        self._watch_live(result.root.live)
+        self.host_loaded.emit(result)
+
+    def _load_failed(self, generation: int, exc: BaseException) -> None:
+        self._set_busy(False)
+        if generation != self._generation:
+            return
+        self.status.setText("Could not open the host")
+        self.load_failed.emit(str(exc))
+        show_exception(self, "Could not read the host", exc)
+
+    def _set_busy(self, busy: bool, message: str = "") -> None:
+        self._pending += 1 if busy else -1
+        self._pending = max(self._pending, 0)
+        self.busy.setVisible(self._pending > 0)
+        if message:
+            self.status.setText(message)
+
+    @property
+    def is_busy(self) -> bool:
+        return self._pending > 0
+
+    def _update_title(self) -> None:
+        what = self.loaded.title if self.loaded else "loading…"
+        self.setWindowTitle(f"{what} — VFIO Deck")
+
+    def _watch_live(self, live: bool) -> None:
+        """Refresh on PCI hotplug and bind/unbind, but only while showing the live host."""
+        from vfiodeck.gui.udev_watch import PciWatcher
+
+        if live and self._watcher is None:
+            watcher = PciWatcher(self)
+            if watcher.start():
+                watcher.changed.connect(self.refresh)
+                self._watcher = watcher
+        elif not live and isinstance(self._watcher, PciWatcher):
+            self._watcher.stop()
+            self._watcher.deleteLater()
+            self._watcher = None
+
+    # -- snapshots --------------------------------------------------------------------------
+    def ask_open_snapshot(self) -> None:
+        path, _ = QFileDialog.getOpenFileName(self, "Open a host snapshot", str(Path.home()), SNAPSHOT_FILTER)
+        if path:
+            self.open_root(path)
+
+    def ask_save_snapshot(self) -> None:
+        if self.loaded is None:
+            show_error(self, "No host is open yet.")
+            return
+        default = str(Path.home() / "vfio-deck-snapshot.tar.gz")
+        path, _ = QFileDialog.getSaveFileName(self, "Save a host snapshot", default, SNAPSHOT_FILTER)
+        if path:
+            self.save_snapshot(Path(path))
+
+    def save_snapshot(self, dest: Path) -> None:
+        if self.loaded is None:
+            return
+        root = self.loaded.root
+
+        def write() -> Path:
+            from vfiodeck.core.snapshot import write_snapshot
+
+            write_snapshot(root, dest)
+            return dest
+
+        self._set_busy(True, f"Writing {dest.name}…")
+        self.jobs.start(write, self._saved, self._save_failed)
+
+    def _saved(self, dest: Path) -> None:
+        self._set_busy(False)
+        self.status.setText(f"Saved {dest}")
+        self.snapshot_saved.emit(str(dest))
+
+    def _save_failed(self, exc: BaseException) -> None:
+        self._set_busy(False)
+        self.status.setText("Could not save the snapshot")
+        show_exception(self, "Could not save the snapshot", exc)
+
+    # -- about, settings --------------------------------------------------------------------
+    def about_text(self) -> str:
+        from importlib.metadata import PackageNotFoundError, version
+
+        import PySide6
+        from PySide6.QtCore import qVersion
+
+        def dist(name: str) -> str:
+            try:
+                return version(name)
+            except PackageNotFoundError:
+                return "not installed"
+
+        return (
+            f"<h3>VFIO Deck {__version__}</h3>"
+            "<p>See, check, assign and run VFIO/IOMMU passthrough.</p>"
+            f"<p>Python {platform.python_version()}<br>PySide6 {PySide6.__version__}, Qt {qVersion()}<br>"
+            f"pyudev {dist('pyudev')}<br>libvirt-python {dist('libvirt-python')}<br>"
+            f"pyqtgraph {dist('pyqtgraph')}</p><p>GPL-3.0-or-later</p>"
+        )
+
+    def show_about(self) -> None:
+        QMessageBox.about(self, "About VFIO Deck", self.about_text())
+
+    def _restore_settings(self) -> None:
+        settings = open_settings()
+        geometry = settings.value("window/geometry")
+        if isinstance(geometry, QByteArray) and not geometry.isEmpty():
+            self.restoreGeometry(geometry)
+        else:
+            self.resize(1200, 760)
+        self.show_page(_int(settings.value("window/page"), 0, len(PAGES) - 1))
+        self.host_page.tabs.setCurrentIndex(_int(settings.value("host/tab"), 0, 1))
+
+    def save_settings(self) -> None:
+        settings = open_settings()
+        settings.setValue("window/geometry", self.saveGeometry())
+        settings.setValue("window/page", self.nav.currentRow())
+        settings.setValue("host/tab", self.host_page.tabs.currentIndex())
+        settings.sync()
+
+    def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802
+        self.save_settings()
+        if self._watcher is not None:
+            self._watch_live(False)
+        super().closeEvent(event)
+
+
+def _int(value: object, low: int, high: int) -> int:
+    try:
+        number = int(str(value))
+    except (TypeError, ValueError):
+        return low
+    return min(max(number, low), high)
