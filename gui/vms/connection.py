@@ -1,0 +1,208 @@
+"""One libvirt connection as the page sees it: connect, list, follow events, reconnect with backoff.
+
+All libvirt calls run as jobs on the thread pool. Lifecycle events arrive on libvirt's event-loop
+thread and are re-emitted through a Qt signal, which hops to the GUI thread before anything is
+touched. Polling runs as well, slowly when events work and faster when they don't.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from enum import Enum
+
+from PySide6.QtCore import QObject, QTimer, Signal
+
+from vfiodeck.core.vm.connection import DEFAULT_BACKOFF, Backoff, DomainInfo, Hypervisor
+from vfiodeck.core.vm.domainxml import DomainXml, DomainXmlError
+from vfiodeck.core.vm.errors import ConnectionFailedError, ConnectionLostError, VmError
+from vfiodeck.core.vm.events import EventSubscription, LifecycleEvent
+from vfiodeck.gui.vms.workers import JobRunner
+
+log = logging.getLogger(__name__)
+
+POLL_WITH_EVENTS_MS = 15000  # events carry the news; the poll only notices a dead connection
+POLL_WITHOUT_EVENTS_MS = 3000
+
+
+class LinkState(str, Enum):
+    CONNECTING = "connecting"
+    UP = "up"
+    DOWN = "down"
+
+
+@dataclass(frozen=True)
+class DomainRow:
+    """One VM as the list shows it: libvirt's facts plus the host PCI devices its definition passes."""
+
+    uri: str
+    info: DomainInfo
+    devices: tuple[str, ...]  # host PCI addresses from the inactive definition
+
+    @property
+    def key(self) -> tuple[str, str]:
+        return (self.uri, self.info.uuid)
+
+
+def read_rows(hv: Hypervisor) -> tuple[DomainRow, ...]:
+    """Every domain with its passed devices. Blocking: call on a worker."""
+    rows: list[DomainRow] = []
+    for info in hv.list_domains():
+        try:
+            devices = DomainXml.parse(hv.inactive_xml(info.name)).assigned_pci_addresses()
+        except (VmError, DomainXmlError) as err:
+            # Vanished between list and read, or a definition we can't parse: show it without devices.
+            log.info("could not read %s on %s: %s", info.name, hv.uri, err)
+            devices = ()
+        rows.append(DomainRow(hv.uri, info, devices))
+    return tuple(rows)
+
+
+def unreachable_message(uri: str, err: BaseException) -> str:
+    """The banner sentence for a connection that is down."""
+    if isinstance(err, ConnectionFailedError) and uri.startswith("qemu:///"):
+        return f"Cannot reach {uri}: is libvirtd running? `sudo systemctl start libvirtd`"
+    if isinstance(err, ConnectionFailedError) and "+ssh" in uri:
+        return f"Cannot reach {uri}: is the host up, and can you log in with ssh without a password?"
+    return f"Cannot reach {uri}: {err}"
+
+
+class ConnectionController(QObject):
+    """Owns one ``Hypervisor``. Emits ``rows_changed(uri, rows)`` and ``state_changed(uri, state, text)``."""
+
+    rows_changed = Signal(str, object)
+    state_changed = Signal(str, str, str)
+    _event_arrived = Signal(object)  # emitted on libvirt's thread, delivered on ours
+
+    def __init__(
+        self,
+        uri: str,
+        runner: JobRunner,
+        *,
+        events: bool = True,
+        backoff: Backoff = DEFAULT_BACKOFF,
+        parent: QObject | None = None,
+    ) -> None:
+        super().__init__(parent)
+        self.uri = uri
+        self.hv = Hypervisor(uri, events=events)
+        self._runner = runner
+        self._backoff = backoff
+        self._attempt = 0
+        self._subscription: EventSubscription | None = None
+        self.state = LinkState.CONNECTING
+        self.message = f"Connecting to {uri}…"
+        self._closed = False
+        self._refreshing = False
+        self._refresh_again = False
+        self._poll = QTimer(self)
+        self._poll.timeout.connect(self.refresh)
+        self._retry = QTimer(self)
+        self._retry.setSingleShot(True)
+        self._retry.timeout.connect(self.connect_now)
+        self._event_arrived.connect(self._on_event)
+
+    # -- connecting -------------------------------------------------------------------------
+    def connect_now(self) -> None:
+        if self._closed:
+            return
+        self._retry.stop()
+        self._set_state(LinkState.CONNECTING, f"Connecting to {self.uri}…")
+
+        def work() -> tuple[DomainRow, ...]:
+            self.hv.close()
+            self.hv.connect()
+            return read_rows(self.hv)
+
+        self._runner.run(work, self._on_connected, self._on_down)
+
+    def _on_connected(self, rows: object) -> None:
+        if self._closed:
+            return
+        self._attempt = 0
+        self._subscribe()
+        self._set_state(LinkState.UP, f"Connected to {self.uri}")
+        self._poll.start(POLL_WITH_EVENTS_MS if self._subscription else POLL_WITHOUT_EVENTS_MS)
+        self.rows_changed.emit(self.uri, rows)
+
+    def _subscribe(self) -> None:
+        if self._subscription is not None:
+            self._subscription.cancel()
+        try:
+            self._subscription = self.hv.watch(self._event_arrived.emit)
+        except VmError as err:
+            log.info("no lifecycle events on %s: %s", self.uri, err)
+            self._subscription = None
+
+    def _on_down(self, err: BaseException) -> None:
+        if self._closed:
+            return
+        self._poll.stop()
+        if self._subscription is not None:
+            self._subscription.cancel()
+            self._subscription = None
+        delay = self._backoff.delay(self._attempt)
+        self._attempt += 1
+        self._set_state(LinkState.DOWN, f"{unreachable_message(self.uri, err)} Retrying in {delay:g} s.")
+        self._retry.start(int(delay * 1000))
+
+    # -- refreshing -------------------------------------------------------------------------
+    def refresh(self) -> None:
+        """Re-read the domain list (coalesced: one read at a time, one more if asked meanwhile)."""
+        if self._closed or self.state is not LinkState.UP:
+            return
+        if self._refreshing:
+            self._refresh_again = True
+            return
+        self._refreshing = True
+
+        def work() -> tuple[DomainRow, ...]:
+            if not self.hv.is_alive():
+                raise ConnectionLostError(f"The connection to {self.uri} was lost.")
+            return read_rows(self.hv)
+
+        self._runner.run(work, self._on_rows, self._on_refresh_failed)
+
+    def _on_rows(self, rows: object) -> None:
+        self._refreshing = False
+        if self._closed:
+            return
+        self.rows_changed.emit(self.uri, rows)
+        if self._refresh_again:
+            self._refresh_again = False
+            self.refresh()
+
+    def _on_refresh_failed(self, err: BaseException) -> None:
+        self._refreshing = False
+        self._refresh_again = False
+        if isinstance(err, ConnectionLostError | ConnectionFailedError) or not self.hv.is_alive():
+            self.rows_changed.emit(self.uri, ())
+            self._on_down(err)
+        else:
+            log.info("refresh of %s failed: %s", self.uri, err)
+
+    def _on_event(self, event: object) -> None:
+        if isinstance(event, LifecycleEvent):
+            log.debug("%s: %s %s", self.uri, event.name, event.kind.value)
+        self.refresh()
+
+    def lost(self, err: BaseException) -> None:
+        """An action found the connection dead: show it and start reconnecting."""
+        if self.state is LinkState.UP:
+            self.rows_changed.emit(self.uri, ())
+            self._on_down(err)
+
+    # -- state ------------------------------------------------------------------------------
+    def _set_state(self, state: LinkState, message: str) -> None:
+        self.state = state
+        self.message = message
+        self.state_changed.emit(self.uri, state.value, message)
+
+    def close(self) -> None:
+        self._closed = True
+        self._poll.stop()
+        self._retry.stop()
+        if self._subscription is not None:
+            self._subscription.cancel()
+            self._subscription = None
+        self.hv.close()
