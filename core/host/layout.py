@@ -164,9 +164,7 @@ class _Group:
     node: int | None = None
 
 
-def layout_topology(
-    host: HostModel, measure: Measure, attach: Iterable[str] = ()
-) -> TopologyLayout:
+def layout_topology(host: HostModel, measure: Measure, attach: Iterable[str] = ()) -> TopologyLayout:
     """Lay out ``host``'s CPUs, and the PCI devices whose addresses are in ``attach``."""
     builder = _Builder(host, measure)
     items = builder.packages()
@@ -285,9 +283,12 @@ class _Builder:
         nodes = [g for g in self.nodes if g.cpus & cpus]
         caches = [g for g in self.caches if g.cpus & cpus]
         # Sub-NUMA clustering: one L3 holds several nodes, so it must be the outer box.
-        l3_outside = bool(caches) and len(nodes) > 1 and all(
-            any((n.cpus & cpus) <= c.cpus for c in caches) for n in nodes
-        ) and not all(any((c.cpus & cpus) <= n.cpus for n in nodes) for c in caches)
+        l3_outside = (
+            bool(caches)
+            and len(nodes) > 1
+            and all(any((n.cpus & cpus) <= c.cpus for c in caches) for n in nodes)
+            and not all(any((c.cpus & cpus) <= n.cpus for n in nodes) for c in caches)
+        )
         levels = [caches, nodes] if l3_outside else [nodes, caches]
         return [level for level in levels if level]
 
@@ -345,8 +346,11 @@ class _Builder:
         if cpu is not None:
             details.append(f"core {cpu.core}, package {cpu.package}, node {cpu.node}")
             others = [s for s in cpu.siblings if s != cpu_id]
-            details.append(f"SMT sibling{'s' if len(others) > 1 else ''}: {cpulist_text(others)}" if others
-                           else "no SMT sibling")
+            details.append(
+                f"SMT sibling{'s' if len(others) > 1 else ''}: {cpulist_text(others)}"
+                if others
+                else "no SMT sibling"
+            )
         node = cpu.node if cpu is not None else None
         return _Item(BoxKind.PU, f"cpu:{cpu_id}", (str(cpu_id),), tuple(details), (cpu_id,), node)
 
@@ -357,8 +361,14 @@ class _Builder:
             if n.cpus:
                 continue
             label = f"Node {n.id}" + (f" · {mib_text(n.memory_mib)}" if n.memory_mib else "")
-            item = _Item(BoxKind.NODE, f"node:{n.id}", (label, "memory only"),
-                         _node_details(n.id, (), n.memory_mib), (), n.id)
+            item = _Item(
+                BoxKind.NODE,
+                f"node:{n.id}",
+                (label, "memory only"),
+                _node_details(n.id, (), n.memory_mib),
+                (),
+                n.id,
+            )
             self.node_items.setdefault(n.id, item)
             items.append(item)
         return items
@@ -403,8 +413,14 @@ def _device_item(dev: PciDevice) -> _Item:
         f"{dev.vendor_name or dev.vendor_id or '?'} · {dev.address}",
         f"driver {dev.driver or 'none'} · NUMA node {'unknown' if dev.numa_node is None else dev.numa_node}",
     )
-    return _Item(BoxKind.DEVICE, f"pci:{dev.address}", (short_device_name(dev), dev.address), details,
-                 node=dev.numa_node, address=dev.address)
+    return _Item(
+        BoxKind.DEVICE,
+        f"pci:{dev.address}",
+        (short_device_name(dev), dev.address),
+        details,
+        node=dev.numa_node,
+        address=dev.address,
+    )
 
 
 # -- sizing and placement --------------------------------------------------------------------
@@ -490,8 +506,20 @@ def _place_top(items: list[_Item], boxes: list[Box], lines: list[Line]) -> tuple
 
 def _place(item: _Item, x: float, y: float, parent: str | None, boxes: list[Box], lines: list[Line]) -> None:
     boxes.append(
-        Box(item.kind, item.key, x, y, item.w, item.h, item.lines, item.details, item.cpus,
-            item.node, item.address, parent)
+        Box(
+            item.kind,
+            item.key,
+            x,
+            y,
+            item.w,
+            item.h,
+            item.lines,
+            item.details,
+            item.cpus,
+            item.node,
+            item.address,
+            parent,
+        )
     )
     if item.kind is BoxKind.PU:
         return
@@ -510,8 +538,15 @@ def _place(item: _Item, x: float, y: float, parent: str | None, boxes: list[Box]
             _rail(first_row, rail_y, item.key, lines)
 
 
-def _place_flow(children: Sequence[_Item], cols: int, x0: float, y: float, parent: str,
-                boxes: list[Box], lines: list[Line]) -> float:
+def _place_flow(
+    children: Sequence[_Item],
+    cols: int,
+    x0: float,
+    y: float,
+    parent: str,
+    boxes: list[Box],
+    lines: list[Line],
+) -> float:
     """Place children row by row from (x0, y); return the bottom of the last row."""
     for row in _rows(children, cols):
         x = x0
