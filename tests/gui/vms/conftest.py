@@ -73,3 +73,13 @@ def page(qtbot: QtBot, libvirt_uri: str, x399: HostModel, recorder: Recorder) ->
     yield vms
     vms.shutdown()
     vms.runner.wait()
+
+
+@pytest.fixture(scope="session")
+def demo_host() -> HostModel:
+    """The bundled demo host: the X399's PCI devices with a two-node Xeon topology."""
+    from vfiodeck.core.host.root import HostRoot
+    from vfiodeck.core.host.scan import scan_host
+    from vfiodeck.resources import demo_host_path
+
+    return scan_host(HostRoot.open(demo_host_path()))
