@@ -129,7 +129,7 @@ class GraphsPanel(QWidget):
         self.mem_plot = self._plot(0, 1, "Memory (MiB)")
         self.disk_plot = self._plot(0, 2, "Disk (bytes/s)")
         self.net_plot = self._plot(1, 0, "Network (bytes/s)")
-        self.host_plot = self._plot(1, 1, "Host cores % (VM's pinned cores orange)", (0, 100))
+        self.host_plot = self._plot(1, 1, "This machine's cores % (pinned: orange)", (0, 100))
         self.irq_plot = self._plot(1, 2, "Passed-device interrupts/s")
         self.cpu_curve = self.cpu_plot.plot(pen=pg.mkPen("#222", width=2), name="total")
         self.vcpu_curves: list[pg.PlotDataItem] = []
@@ -267,7 +267,10 @@ class GraphsPanel(QWidget):
             self.cpu_curve.setData(series.cpu.view())
             for curve, ring in zip(self.vcpu_curves, series.vcpus, strict=False):
                 curve.setData(ring.view())
-            self.mem_curve.setData(series.memory.view())
+            memory = series.memory.view()
+            self.mem_curve.setData(memory)
+            if len(memory) and not np.isnan(memory).all():
+                self.mem_plot.setYRange(0, float(np.nanmax(memory)) * 1.1 or 1.0, padding=0)
             self.disk_curves[0].setData(series.disk_read.view())
             self.disk_curves[1].setData(series.disk_write.view())
             self.net_curves[0].setData(series.net_rx.view())
