@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+import json
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -23,6 +24,7 @@ from vfiodeck.core.vm.stats import (
     interrupt_rates,
     parse_vfio_interrupts,
     rates,
+    sample_from_record,
     sample_host_cpu,
     sample_interrupts,
 )
@@ -258,3 +260,29 @@ def test_sample_interrupts_reads_under_a_root(tmp_path: Path) -> None:
     assert sample.timestamp == 7.0
     assert sample.per_device() == {"0000:03:00.0": 19288201}
     assert sample_interrupts(tmp_path / "missing").irqs == ()
+
+
+# -- real getAllDomainStats records (QEMU under libvirt's embedded driver, captured here) -----------
+
+
+def test_rates_from_two_real_qemu_records() -> None:
+    doc = json.loads((FIXTURES / "libvirt" / "qemu-embed-allstats-spin.json").read_text())
+    first, second = (
+        StatsSample(s["timestamp"], (sample_from_record(s["name"], s["uuid"], s["record"]),), True)
+        for s in doc["samples"]
+    )
+    dom = second.domains[0]
+    assert (dom.name, dom.vcpus, dom.cpu_time_ns, dom.vcpu_times_ns) == (
+        "spin",
+        2,
+        1966802000,
+        (1690000000, 0),
+    )
+    assert (dom.memory_kib, dom.memory_max_kib, dom.memory_unused_kib) == (65536, 65536, None)
+    assert (dom.disk_read_bytes, dom.disk_write_bytes, dom.net_rx_bytes) == (512, 0, None)
+    (r,) = rates(first, second)
+    elapsed = 728.968474054 - 727.909317225
+    assert r.cpu_percent == pytest.approx((1966802000 - 1244630000) / (elapsed * 2e9) * 100)
+    # vCPU 1 is the application processor: the boot sector never wakes it.
+    assert r.vcpu_percent == pytest.approx(((1690000000 - 1010000000) / (elapsed * 1e9) * 100, 0.0))
+    assert (r.disk_read_bps, r.disk_write_bps, r.net_rx_bps) == (0.0, 0.0, None)
