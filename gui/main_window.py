@@ -108,7 +108,7 @@ class MainWindow(QMainWindow):
         self.demo_action = self._action("Open &demo host", self.open_demo, "Ctrl+D")
         self.live_action = self._action("Open &this computer", self.open_live, "Ctrl+L")
         self.refresh_action = self._action("&Refresh", self.refresh, QKeySequence.StandardKey.Refresh)
-        self.quit_action = self._action("&Quit", self.close, QKeySequence.StandardKey.Quit)
+        self.quit_action = self._action("&Quit", self.close, "Ctrl+Q")
         for action in (
             self.open_action,
             self.save_action,
