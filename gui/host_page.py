@@ -21,7 +21,7 @@ from PySide6.QtWidgets import (
 
 from vfiodeck.core.host.model import Candidate, HostModel
 from vfiodeck.gui.details import DetailsPanel
-from vfiodeck.gui.models.iommu_model import Column, GroupFilterModel, IommuGroupModel, Role
+from vfiodeck.gui.models.iommu_model import Badge, Column, GroupFilterModel, IommuGroupModel, Role
 from vfiodeck.gui.topology_view import TopologyView
 from vfiodeck.resources import icon_path
 
@@ -142,9 +142,9 @@ class HostPage(QWidget):
         splitter = QSplitter(Qt.Orientation.Horizontal)
         splitter.addWidget(self.tabs)
         splitter.addWidget(self.details)
-        splitter.setStretchFactor(0, 3)
+        splitter.setStretchFactor(0, 5)
         splitter.setStretchFactor(1, 2)
-        splitter.setSizes([700, 420])
+        splitter.setSizes([800, 360])
         self.splitter = splitter
 
         layout = QVBoxLayout(self)
@@ -179,18 +179,25 @@ class HostPage(QWidget):
             self.details.show_nothing()
 
     def _expand(self) -> None:
+        """Expand every group but the bridge-only ones: they hold nothing to pass, and a Ryzen
+        board has a dozen of them above the groups that matter."""
         self.tree.expandAll()
+        if not self.proxy.active:
+            for row in range(self.proxy.rowCount()):
+                index = self.proxy.index(row, 0)
+                if index.data(Role.BADGE) == Badge.BRIDGE:
+                    self.tree.collapse(index)
         for column in Column:
             self.tree.resizeColumnToContents(column)
         self.tree.setColumnWidth(Column.DEVICE, min(self.tree.columnWidth(Column.DEVICE), 330))
 
     def _kind_changed(self) -> None:
         self.proxy.set_kind(str(self.kind_box.currentData()))
-        self.tree.expandAll()
+        self._expand()
 
     def _search_changed(self, text: str) -> None:
         self.proxy.set_search(text)
-        self.tree.expandAll()
+        self._expand()
 
     # -- selection --------------------------------------------------------------------------
     def selected_address(self) -> str | None:
@@ -211,7 +218,7 @@ class HostPage(QWidget):
             self.search.clear()
             index = self.proxy.mapFromSource(source)
         self.tree.setCurrentIndex(index)
-        self.tree.scrollTo(index)
+        self.tree.scrollTo(index, QAbstractItemView.ScrollHint.PositionAtCenter)
         return True
 
     def _find(self, address: str, parent: QModelIndex) -> QModelIndex | None:
