@@ -1,13 +1,15 @@
 """Names for PCI ids and classes, from the pci.ids database (https://pci-ids.ucw.cz/).
 
 pci.ids is ~1.4 MB and a scan needs names for a few dozen devices, so the file is read once per
-process and only the vendor blocks actually asked for are parsed (found with ``str.find``, which
-runs in C). Without a pci.ids, class names still come from a small built-in table.
+process and only the vendor and device lines actually asked for are parsed (found with
+``str.find``, which runs in C; Intel's block alone is thousands of lines). Without a pci.ids,
+class names still come from a small built-in table.
 """
 
 from __future__ import annotations
 
 import os
+import re
 import threading
 from dataclasses import dataclass, field
 
@@ -56,9 +58,20 @@ _BUILTIN_CLASSES: dict[str, str] = {
 
 @dataclass
 class _Vendor:
+    """One vendor's block of the file: its name, and where its device lines are."""
+
     name: str
-    devices: dict[str, str] = field(default_factory=dict)
-    subsystems: dict[tuple[str, str, str], str] = field(default_factory=dict)
+    start: int  # the block's device lines lie in text[start:end]
+    end: int
+    devices: dict[str, tuple[str, int]] | None = None  # did -> (name, end of its line), on demand
+    subsystems: dict[str, dict[tuple[str, str], str]] = field(default_factory=dict)
+
+
+# The line after a vendor's block starts with a hex digit (the next vendor) or "C" (the classes).
+_NEXT_TOP_LINE = re.compile(r"\n[0-9a-fC]")
+# A device line; subsystem lines have a second tab and do not match. One C-level pass per block:
+# Intel's block is ~300 kB, too big to walk line by line in Python or to search once per device.
+_DEVICE_LINE = re.compile(r"\n\t([0-9a-f]{4})  ([^\n]*)")
 
 
 class _IdsFile:
@@ -73,8 +86,36 @@ class _IdsFile:
     def vendor(self, vid: str) -> _Vendor | None:
         with self._lock:
             if vid not in self._vendors:
-                self._vendors[vid] = self._parse_vendor(vid)
+                self._vendors[vid] = self._find_vendor(vid)
             return self._vendors[vid]
+
+    def _devices(self, vendor: _Vendor) -> dict[str, tuple[str, int]]:
+        if vendor.devices is None:
+            vendor.devices = {
+                m.group(1): (m.group(2).strip(), m.end())
+                for m in _DEVICE_LINE.finditer(self._text, vendor.start, vendor.end)
+            }
+        return vendor.devices
+
+    def device(self, vid: str, did: str) -> str | None:
+        vendor = self.vendor(vid)
+        if vendor is None:
+            return None
+        with self._lock:
+            found = self._devices(vendor).get(did)
+        return found[0] if found else None
+
+    def subsystem(self, vid: str, did: str, svid: str, sdid: str) -> str | None:
+        vendor = self.vendor(vid)
+        if vendor is None:
+            return None
+        with self._lock:
+            found = self._devices(vendor).get(did)
+            if found is None:
+                return None
+            if did not in vendor.subsystems:
+                vendor.subsystems[did] = self._parse_subsystems(found[1] + 1, vendor.end)
+            return vendor.subsystems[did].get((svid, sdid))
 
     def classes(self) -> dict[str, str]:
         with self._lock:
@@ -82,7 +123,7 @@ class _IdsFile:
                 self._classes = self._parse_classes()
             return self._classes
 
-    def _parse_vendor(self, vid: str) -> _Vendor | None:
+    def _find_vendor(self, vid: str) -> _Vendor | None:
         text = self._text
         start = text.find(f"\n{vid}  ")
         if start < 0:
@@ -90,28 +131,28 @@ class _IdsFile:
         line_end = text.find("\n", start + 1)
         if line_end < 0:
             line_end = len(text)
-        vendor = _Vendor(text[start + 7 : line_end].strip())
-        device = ""
-        pos = line_end + 1
-        while pos < len(text):
-            end = text.find("\n", pos)
+        following = _NEXT_TOP_LINE.search(text, line_end)
+        end = following.start() if following else len(text)
+        return _Vendor(text[start + 7 : line_end].strip(), line_end, end)
+
+    def _parse_subsystems(self, pos: int, block_end: int) -> dict[tuple[str, str], str]:
+        """The "\t\tssvv ssdd  name" lines that follow a device line at ``pos``."""
+        text = self._text
+        subsystems: dict[tuple[str, str], str] = {}
+        while pos < block_end:
+            end = text.find("\n", pos, block_end)
             if end < 0:
-                end = len(text)
+                end = block_end
             line = text[pos:end]
             pos = end + 1
-            if not line or line[0] == "#":
+            if line.startswith("#"):
                 continue
-            if line[0] != "\t":  # the next vendor (or the class section) begins
+            if not line.startswith("\t\t"):
                 break
-            if line[1:2] == "\t":  # "\t\tssvv ssdd  name"
-                parts = line[2:].split(None, 2)
-                if device and len(parts) == 3:
-                    vendor.subsystems[(device, parts[0].lower(), parts[1].lower())] = parts[2]
-            else:  # "\tdddd  name"
-                did, _, name = line[1:].partition("  ")
-                device = did.strip().lower()
-                vendor.devices[device] = name.strip()
-        return vendor
+            parts = line[2:].split(None, 2)
+            if len(parts) == 3:
+                subsystems[(parts[0].lower(), parts[1].lower())] = parts[2]
+        return subsystems
 
     def _parse_classes(self) -> dict[str, str]:
         """ "C cc  name" / "\\tss  name" / "\\t\\tpp  name" keyed "cc", "ccss", "ccsspp"."""
@@ -198,16 +239,12 @@ class PciIds:
     def device(self, vid: str | None, did: str | None) -> str | None:
         if self._ids is None or not vid or not did:
             return None
-        vendor = self._ids.vendor(vid.lower())
-        return vendor.devices.get(did.lower()) if vendor else None
+        return self._ids.device(vid.lower(), did.lower())
 
     def subsystem(self, vid: str | None, did: str | None, svid: str | None, sdid: str | None) -> str | None:
         if self._ids is None or not (vid and did and svid and sdid):
             return None
-        vendor = self._ids.vendor(vid.lower())
-        if vendor is None:
-            return None
-        return vendor.subsystems.get((did.lower(), svid.lower(), sdid.lower()))
+        return self._ids.subsystem(vid.lower(), did.lower(), svid.lower(), sdid.lower())
 
     def class_name(self, class_code: str | None) -> str | None:
         """The subclass name ("VGA compatible controller") for "030000" or "0300", else the base
