@@ -60,11 +60,16 @@ def record_touched(root: HostRoot) -> list[tuple[str, str]]:
 
 
 def floor(touched: list[tuple[str, str]]) -> None:
+    """The cheapest way Python has to do the same I/O: raw os.open/os.read, no decoding, no parsing."""
     for op, path in touched:
         try:
             if op == "read":
-                with open(path, "rb") as fh:
-                    fh.read()
+                fd = os.open(path, os.O_RDONLY)
+                try:
+                    while os.read(fd, 65536):
+                        pass
+                finally:
+                    os.close(fd)
             elif op == "listdir":
                 os.listdir(path)
             else:
@@ -104,7 +109,7 @@ def main() -> int:
         warm.append(timed(lambda: scan_host(root)))
         cold.append(timed(cold_scan))
     m_floor, m_warm, m_cold = (statistics.median(x) for x in (flo, warm, cold))
-    print(f"  floor (open+read the same paths): {m_floor * 1e3:8.2f} ms")
+    print(f"  floor (os.open+read the same paths): {m_floor * 1e3:8.2f} ms")
     print(f"  scan, pci.ids cached:             {m_warm * 1e3:8.2f} ms   ratio {m_warm / m_floor:5.2f}x  (target <= 2x)")
     print(f"  scan, pci.ids parsed again:       {m_cold * 1e3:8.2f} ms   ratio {m_cold / m_floor:5.2f}x")
 

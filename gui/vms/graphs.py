@@ -9,6 +9,7 @@ but nothing is redrawn. This module imports pyqtgraph: the page imports it only 
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Mapping
 
 import numpy as np
@@ -17,6 +18,7 @@ from PySide6.QtCore import QTimer
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QSpinBox, QVBoxLayout, QWidget
 
 from vfiodeck.core.host.model import HostModel
+from vfiodeck.core.vm.connection import Hypervisor
 from vfiodeck.core.vm.domainxml import DomainXml
 from vfiodeck.core.vm.stats import (
     DomainRates,
@@ -35,6 +37,10 @@ from vfiodeck.gui.vms.workers import JobRunner
 
 HISTORY = 120  # samples kept per series: two minutes at the default 1 s
 PALETTE = ("#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2", "#17becf")
+
+
+def _sample(sampler: StatsSampler, hv: Hypervisor) -> StatsSample:
+    return sampler.sample(hv.conn)
 
 
 class Ring:
@@ -213,11 +219,10 @@ class GraphsPanel(QWidget):
                 continue  # the last sample is still being taken: skip, never queue up
             self._busy.add(uri)
             sampler = self._samplers.setdefault(uri, StatsSampler())
-            hv = ctrl.hv
             self.runner.run(
-                lambda hv=hv, sampler=sampler: sampler.sample(hv.conn),
-                lambda s, uri=uri: self._sampled(uri, s),
-                lambda _e, uri=uri: self._busy.discard(uri),
+                functools.partial(_sample, sampler, ctrl.hv),
+                functools.partial(self._sampled, uri),
+                functools.partial(self._sample_failed, uri),
             )
         if "host" not in self._busy:
             self._busy.add("host")
@@ -226,6 +231,9 @@ class GraphsPanel(QWidget):
                 self._host_sampled,
                 lambda _e: self._busy.discard("host"),
             )
+
+    def _sample_failed(self, uri: str, _error: object) -> None:
+        self._busy.discard(uri)
 
     def _sampled(self, uri: str, sample: object) -> None:
         self._busy.discard(uri)

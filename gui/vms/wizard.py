@@ -154,6 +154,7 @@ class DevicesPage(QWizardPage):
         self.list = QListWidget()
         self.candidates: list[Candidate] = list(find_candidates(host)) if host is not None else []
         for cand in self.candidates:
+            assert host is not None  # candidates exist only for a host
             how = "alone" if cand.isolated else f"with {len(cand.blockers)} blocker(s)"
             item = QListWidgetItem(f"{label(host, cand.device)}  — {cand.kind.value}, {how}")
             item.setFlags(item.flags() | Qt.ItemFlag.ItemIsUserCheckable)
