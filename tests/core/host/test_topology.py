@@ -284,3 +284,66 @@ def test_live_host_agrees_with_lstopo() -> None:
         (c.package, c.core, c.cpus) for c in expected.cores
     }
     assert sorted(frozenset(d.cpus) for d in topology.cache_domains) == sorted(c for c, _ in expected.l3)
+
+
+# -- damaged files, one at a time -------------------------------------------------------------
+
+
+@pytest.fixture
+def small_root(hwloc_root: Callable[[str], HostRoot], tmp_path: Path) -> Path:
+    """A writable copy of the 2-CPU QEMU guest's sys/devices/system and proc/cpuinfo."""
+    original = hwloc_root("2pa-pcidomain32bits").path
+    shutil.copytree(original / "sys/devices/system", tmp_path / "sys/devices/system", symlinks=True)
+    (tmp_path / "proc").mkdir()
+    shutil.copy(original / "proc/cpuinfo", tmp_path / "proc/cpuinfo")
+    return tmp_path
+
+
+def _scan(root: Path) -> tuple[Topology, CpuInfo, dict[str, str]]:
+    reader = Reader(HostRoot.open(root))
+    topology = scan_topology(reader)
+    cpu = scan_cpu(reader, topology)
+    return topology, cpu, {p.path: p.kind.value for p in reader.problems}
+
+
+def test_empty_online_list_falls_back_to_cpu_folders(small_root: Path) -> None:
+    (small_root / "sys/devices/system/cpu/online").write_text("\n")
+    topology, cpu, problems = _scan(small_root)
+    assert [c.id for c in topology.cpus] == [0, 1]
+    assert problems == {"sys/devices/system/cpu/online": "garbage"}
+
+
+def test_offline_cpu_folder_is_skipped_in_the_fallback(small_root: Path) -> None:
+    (small_root / "sys/devices/system/cpu/online").unlink()
+    (small_root / "sys/devices/system/cpu/cpu1/online").write_text("0\n")
+    topology, cpu, problems = _scan(small_root)
+    assert [c.id for c in topology.cpus] == [0]
+    assert (cpu.threads, problems) == (1, {})
+
+
+def test_garbage_ids_become_none_with_a_problem(small_root: Path) -> None:
+    (small_root / "sys/devices/system/cpu/cpu1/topology/core_id").write_text("zero\n")
+    (small_root / "sys/devices/system/cpu/cpu0/topology/thread_siblings_list").write_text("")
+    (small_root / "sys/devices/system/node/node0/meminfo").write_text("Node 0 MemFree: 12 kB\n")
+    (small_root / "sys/devices/system/node/node0/distance").write_text("10 ten\n")
+    topology, cpu, problems = _scan(small_root)
+    assert topology.cpus[1].core is None
+    assert topology.cpus[0].siblings == (0,)
+    assert topology.numa_nodes[0].memory_mib is None
+    assert topology.numa_nodes[0].distances is None
+    assert sorted(c for core in topology.cores for c in core.cpus) == [0, 1]
+    assert problems == {
+        "sys/devices/system/cpu/cpu1/topology/core_id": "garbage",
+        "sys/devices/system/cpu/cpu0/topology/thread_siblings_list": "garbage",
+        "sys/devices/system/node/node0/meminfo": "garbage",
+        "sys/devices/system/node/node0/distance": "garbage",
+    }
+
+
+def test_missing_sysfs_gives_an_empty_topology(tmp_path: Path) -> None:
+    (tmp_path / "proc").mkdir()
+    (tmp_path / "proc/cpuinfo").write_bytes(b"\xff\xfe garbage without a colon\n")
+    topology, cpu, problems = _scan(tmp_path)
+    assert topology == Topology()
+    assert (cpu.packages, cpu.cores, cpu.threads, cpu.vendor) == (0, 0, 0, None)
+    assert problems == {"proc/cpuinfo": "garbage"}
