@@ -13,8 +13,6 @@ from types import TracebackType
 
 from PySide6.QtWidgets import QMessageBox, QWidget
 
-from vfiodeck.core.errors import VfioDeckError
-
 log = logging.getLogger(__name__)
 
 
@@ -32,6 +30,8 @@ def show_error(parent: QWidget | None, summary: str, details: str = "") -> None:
 
 def show_exception(parent: QWidget | None, what: str, exc: BaseException) -> None:
     """``what`` failed because of ``exc``: a user message for our errors, a traceback otherwise."""
+    from vfiodeck.core.errors import VfioDeckError  # lazy: keeps the window's first paint fast
+
     if isinstance(exc, VfioDeckError):
         show_error(parent, str(exc))
         return

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import logging
 import platform
+from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from PySide6.QtCore import QByteArray, Signal
-from PySide6.QtGui import QAction, QCloseEvent, QIcon, QKeySequence
+from PySide6.QtCore import QByteArray, QTimer, Signal
+from PySide6.QtGui import QAction, QCloseEvent, QIcon, QKeySequence, QPaintEvent
 from PySide6.QtWidgets import (
     QFileDialog,
     QHBoxLayout,
@@ -20,15 +22,16 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from vfiodeck.core import __version__
 from vfiodeck.gui.errors import show_error, show_exception
-from vfiodeck.gui.host_page import HostPage
-from vfiodeck.gui.loading import LoadedHost, load_host
-from vfiodeck.gui.readiness_placeholder import ReadinessPage
 from vfiodeck.gui.settings import open_settings
-from vfiodeck.gui.vms_placeholder import VmsPage
 from vfiodeck.gui.worker import Jobs
 from vfiodeck.resources import demo_host_path, icon_path
+
+if TYPE_CHECKING:
+    from vfiodeck.gui.host_page import HostPage
+    from vfiodeck.gui.loading import LoadedHost
+    from vfiodeck.gui.readiness_placeholder import ReadinessPage
+    from vfiodeck.gui.vms_placeholder import VmsPage
 
 log = logging.getLogger(__name__)
 
@@ -44,7 +47,6 @@ class MainWindow(QMainWindow):
     def __init__(self) -> None:
         super().__init__()
         self.setObjectName("mainWindow")
-        self.setWindowIcon(QIcon(str(icon_path("vfio-deck"))))
         self.jobs = Jobs(self)
         self.loaded: LoadedHost | None = None
         self._generation = 0  # a newer load makes an older one's result stale
@@ -56,20 +58,22 @@ class MainWindow(QMainWindow):
         self.nav.setAccessibleName("Pages")
         self.nav.addItems(list(PAGES))
         self.nav.setFixedWidth(130)
-        self.host_page = HostPage()
-        self.vms_page = VmsPage()
-        self.readiness_page = ReadinessPage()
         self.stack = QStackedWidget()
-        for page in (self.host_page, self.vms_page, self.readiness_page):
-            self.stack.addWidget(page)
-        self.nav.currentRowChanged.connect(self.stack.setCurrentIndex)
+        # The pages (item models, topology, core imports) are built right after the first paint:
+        # the window shows at once and the worker scans meanwhile.
+        self._pages: tuple[HostPage, VmsPage, ReadinessPage] | None = None
+        self._first_paint = False
+        self._saved_tab = 0
+        self._deferred: Callable[[], None] | None = None
+        # Plain label: touching the Qt namespace costs ~35 ms of PySide6 lazy loading before the paint.
+        self.stack.addWidget(QLabel("Reading the host…"))
+        self.nav.currentRowChanged.connect(self._show_row)
         central = QWidget()
         layout = QHBoxLayout(central)
         layout.setContentsMargins(4, 4, 4, 4)
         layout.addWidget(self.nav)
         layout.addWidget(self.stack, 1)
         self.setCentralWidget(central)
-        self.setTabOrder(self.nav, self.host_page.kind_box)
 
         self.busy = QProgressBar()
         self.busy.setObjectName("busyIndicator")
@@ -81,7 +85,6 @@ class MainWindow(QMainWindow):
         self.statusBar().addWidget(self.status, 1)
         self.statusBar().addPermanentWidget(self.busy)
 
-        self.host_page.demo_requested.connect(self.open_demo)
         self._build_menus()
         self._update_title()
         self._restore_settings()
@@ -129,10 +132,19 @@ class MainWindow(QMainWindow):
                 self._action(f"&{name}", lambda _c=False, i=i: self.show_page(i), f"Ctrl+{i + 1}")
             )
         view_menu.addSeparator()
-        topo = self.host_page.topology
-        view_menu.addAction(self._action("Zoom &in", topo.zoom_in, QKeySequence.StandardKey.ZoomIn))
-        view_menu.addAction(self._action("Zoom &out", topo.zoom_out, QKeySequence.StandardKey.ZoomOut))
-        view_menu.addAction(self._action("&Fit topology to window", topo.fit, "Ctrl+0"))
+        view_menu.addAction(
+            self._action(
+                "Zoom &in", lambda: self.host_page.topology.zoom_in(), QKeySequence.StandardKey.ZoomIn
+            )
+        )
+        view_menu.addAction(
+            self._action(
+                "Zoom &out", lambda: self.host_page.topology.zoom_out(), QKeySequence.StandardKey.ZoomOut
+            )
+        )
+        view_menu.addAction(
+            self._action("&Fit topology to window", lambda: self.host_page.topology.fit(), "Ctrl+0")
+        )
         view_menu.addAction(self._action("&Find device", self._focus_search, QKeySequence.StandardKey.Find))
         help_menu = bar.addMenu("&Help")
         help_menu.addAction(self._action("&About VFIO Deck", self.show_about, "F1"))
@@ -145,12 +157,71 @@ class MainWindow(QMainWindow):
     def show_page(self, index: int) -> None:
         self.nav.setCurrentRow(index)
 
+    # -- pages, built after the first paint ------------------------------------------------
+    def _build_pages(self) -> tuple[HostPage, VmsPage, ReadinessPage]:
+        if self._pages is not None:
+            return self._pages
+        from vfiodeck.gui.host_page import HostPage
+        from vfiodeck.gui.readiness_placeholder import ReadinessPage
+        from vfiodeck.gui.vms_placeholder import VmsPage
+
+        pages = (HostPage(), VmsPage(), ReadinessPage())
+        self._pages = pages
+        placeholder = self.stack.widget(0)
+        for page in pages:
+            self.stack.addWidget(page)
+        self.stack.removeWidget(placeholder)
+        placeholder.deleteLater()
+        pages[0].demo_requested.connect(self.open_demo)
+        pages[0].tabs.setCurrentIndex(self._saved_tab)
+        self.setTabOrder(self.nav, pages[0].kind_box)
+        self._show_row(self.nav.currentRow())
+        return pages
+
+    @property
+    def host_page(self) -> HostPage:
+        return self._build_pages()[0]
+
+    @property
+    def vms_page(self) -> VmsPage:
+        return self._build_pages()[1]
+
+    @property
+    def readiness_page(self) -> ReadinessPage:
+        return self._build_pages()[2]
+
+    def _show_row(self, row: int) -> None:
+        if self._pages is not None and 0 <= row < len(self._pages):
+            self.stack.setCurrentWidget(self._pages[row])
+
+    def paintEvent(self, event: QPaintEvent) -> None:  # noqa: N802
+        super().paintEvent(event)
+        if not self._first_paint:
+            self._first_paint = True
+            QTimer.singleShot(0, self._after_first_paint)
+
+    def _after_first_paint(self) -> None:
+        self.setWindowIcon(QIcon(str(icon_path("vfio-deck"))))
+        deferred, self._deferred = self._deferred, None
+        if deferred is not None:
+            deferred()
+        self._build_pages()
+
     # -- loading ----------------------------------------------------------------------------
     def open_root(self, spec: str | None, demo: bool = False) -> None:
         """Scan a host root on a worker; the window stays responsive and shows a busy bar."""
         self._generation += 1
         generation = self._generation
         self._set_busy(True, "Reading the host…")
+        if not self._first_paint:
+            # The scan's imports would compete with the first paint for the GIL: start after it.
+            self._deferred = lambda: self._start_load(generation, spec, demo)
+            return
+        self._start_load(generation, spec, demo)
+
+    def _start_load(self, generation: int, spec: str | None, demo: bool) -> None:
+        from vfiodeck.gui.loading import load_host
+
         self.jobs.start(
             lambda: load_host(spec, demo),
             lambda result: self._loaded(generation, result),
@@ -273,6 +344,8 @@ class MainWindow(QMainWindow):
             except PackageNotFoundError:
                 return "not installed"
 
+        from vfiodeck.core import __version__
+
         return (
             f"<h3>VFIO Deck {__version__}</h3>"
             "<p>See, check, assign and run VFIO/IOMMU passthrough.</p>"
@@ -292,13 +365,14 @@ class MainWindow(QMainWindow):
         else:
             self.resize(1200, 760)
         self.show_page(_int(settings.value("window/page"), 0, len(PAGES) - 1))
-        self.host_page.tabs.setCurrentIndex(_int(settings.value("host/tab"), 0, 1))
+        self._saved_tab = _int(settings.value("host/tab"), 0, 1)
 
     def save_settings(self) -> None:
         settings = open_settings()
         settings.setValue("window/geometry", self.saveGeometry())
         settings.setValue("window/page", self.nav.currentRow())
-        settings.setValue("host/tab", self.host_page.tabs.currentIndex())
+        tab = self._pages[0].tabs.currentIndex() if self._pages else self._saved_tab
+        settings.setValue("host/tab", tab)
         settings.sync()
 
     def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802

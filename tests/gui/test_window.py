@@ -277,7 +277,8 @@ def test_geometry_and_view_persist(qtbot: QtBot, shown_errors: Errors, isolated_
     second = MainWindow()
     qtbot.addWidget(second)
     assert second.nav.currentRow() == 1
-    assert second.stack.currentWidget() is second.vms_page
+    vms = second.vms_page  # builds the pages, as the first paint does
+    assert second.stack.currentWidget() is vms
     assert second.host_page.tabs.currentIndex() == 1
     assert (second.size().width(), second.size().height()) == (700, 500)
 
