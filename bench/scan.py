@@ -29,7 +29,9 @@ from vfiodeck.core.host.root import HostRoot
 from vfiodeck.core.host.scan import scan_host
 
 REPO = Path(__file__).resolve().parents[1]
-DEFAULT = REPO / "tests/fixtures/hwloc/32em64t-2n8c+dax+nvme+mic+dimms/32em64t-2n8c+dax+nvme+mic+dimms.tar.bz2"
+DEFAULT = (
+    REPO / "tests/fixtures/hwloc/32em64t-2n8c+dax+nvme+mic+dimms/32em64t-2n8c+dax+nvme+mic+dimms.tar.bz2"
+)
 
 
 def record_touched(root: HostRoot) -> list[tuple[str, str]]:
@@ -54,7 +56,12 @@ def record_touched(root: HostRoot) -> list[tuple[str, str]]:
     try:
         scan_host(root)
     finally:
-        builtins.open, os.listdir, os.readlink, os.scandir = real_open, real_listdir, real_readlink, real_scandir
+        builtins.open, os.listdir, os.readlink, os.scandir = (
+            real_open,
+            real_listdir,
+            real_readlink,
+            real_scandir,
+        )
         os.open = real_os_open
     return touched
 
@@ -78,6 +85,10 @@ def floor(touched: list[tuple[str, str]]) -> None:
             pass
 
 
+def row(label: str, seconds: float, baseline: float, against: str) -> None:
+    print(f"  {label:<44}{seconds * 1e3:8.2f} ms   ratio {seconds / baseline:5.2f}x {against}")
+
+
 def timed(fn: Callable[[], object]) -> float:
     start = time.perf_counter()
     fn()
@@ -85,7 +96,9 @@ def timed(fn: Callable[[], object]) -> float:
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("capture", nargs="?", default=str(DEFAULT))
     parser.add_argument("--repeat", type=int, default=15)
     args = parser.parse_args()
@@ -110,8 +123,8 @@ def main() -> int:
         cold.append(timed(cold_scan))
     m_floor, m_warm, m_cold = (statistics.median(x) for x in (flo, warm, cold))
     print(f"  floor (os.open+read the same paths): {m_floor * 1e3:8.2f} ms")
-    print(f"  scan, pci.ids cached:             {m_warm * 1e3:8.2f} ms   ratio {m_warm / m_floor:5.2f}x  (target <= 2x)")
-    print(f"  scan, pci.ids parsed again:       {m_cold * 1e3:8.2f} ms   ratio {m_cold / m_floor:5.2f}x")
+    row("scan, pci.ids cached:", m_warm, m_floor, "of the floor (target <= 2x)")
+    row("scan, pci.ids parsed again:", m_cold, m_floor, "of the floor")
 
     lstopo = shutil.which("lstopo-no-graphics")
     vfio_deck = Path(sys.executable).with_name("vfio-deck")
@@ -121,18 +134,24 @@ def main() -> int:
     env = dict(os.environ, HWLOC_FSROOT=str(root.path))
     lst, ins = [], []
     for _ in range(max(3, args.repeat // 3)):
-        lst.append(timed(lambda: subprocess.run([lstopo, "--of", "xml", "-"], env=env, capture_output=True, check=True)))
+        lst.append(
+            timed(
+                lambda: subprocess.run([lstopo, "--of", "xml", "-"], env=env, capture_output=True, check=True)
+            )
+        )
         ins.append(
             timed(
                 lambda: subprocess.run(
-                    [str(vfio_deck), "inspect", "--json", "--root", str(root.path)], capture_output=True, check=True
+                    [str(vfio_deck), "inspect", "--json", "--root", str(root.path)],
+                    capture_output=True,
+                    check=True,
                 )
             )
         )
     m_lst, m_ins = statistics.median(lst), statistics.median(ins)
     print(f"  lstopo-no-graphics --of xml (process):      {m_lst * 1e3:8.2f} ms")
-    print(f"  vfio-deck inspect --json --root (process):  {m_ins * 1e3:8.2f} ms   ratio {m_ins / m_lst:5.2f}x of lstopo")
-    print(f"  in-process scan (pci.ids parsed again):     {m_cold * 1e3:8.2f} ms   ratio {m_cold / m_lst:5.2f}x of lstopo")
+    row("vfio-deck inspect --json --root (process):", m_ins, m_lst, "of lstopo")
+    row("in-process scan (pci.ids parsed again):", m_cold, m_lst, "of lstopo")
     return 0
 
 

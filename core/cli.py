@@ -42,17 +42,25 @@ def build_parser() -> argparse.ArgumentParser:
 
     inspect = sub.add_parser("inspect", help="print what the host can pass through, and why")
     inspect.add_argument("--json", action="store_true", help="print the machine-readable report (schema 1)")
-    inspect.add_argument("--root", metavar="PATH", default=argparse.SUPPRESS, help="directory or snapshot to read")
+    inspect.add_argument(
+        "--root", metavar="PATH", default=argparse.SUPPRESS, help="directory or snapshot to read"
+    )
 
     snapshot = sub.add_parser("snapshot", help="capture the files VFIO Deck reads, for a bug report")
-    snapshot.add_argument("-o", "--output", metavar="FILE.tar.gz", required=True, help="where to write the snapshot")
-    snapshot.add_argument("--root", metavar="PATH", default=argparse.SUPPRESS, help="capture this root, not /")
+    snapshot.add_argument(
+        "-o", "--output", metavar="FILE.tar.gz", required=True, help="where to write the snapshot"
+    )
+    snapshot.add_argument(
+        "--root", metavar="PATH", default=argparse.SUPPRESS, help="capture this root, not /"
+    )
     return parser
 
 
 def run(args: argparse.Namespace) -> int:
     """Run a sub-command. Errors are one line on stderr and exit status 2, never a traceback."""
-    logging.basicConfig(level=logging.DEBUG if args.verbose else logging.WARNING, format="%(levelname)s %(message)s")
+    logging.basicConfig(
+        level=logging.DEBUG if args.verbose else logging.WARNING, format="%(levelname)s %(message)s"
+    )
     try:
         if args.command == "inspect":
             return _inspect(args)

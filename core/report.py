@@ -103,7 +103,7 @@ _MARKERS = {
 
 
 def _short(address: str) -> str:
-    """"0000:0a:00.0" -> "0a:00.0": the form users know from lspci (domain kept when not 0000)."""
+    """ "0000:0a:00.0" -> "0a:00.0": the form users know from lspci (domain kept when not 0000)."""
     return address[5:] if address.startswith("0000:") else address
 
 
@@ -126,7 +126,9 @@ def _topology_lines(host: HostModel) -> list[str]:
         mem = f"{node.memory_mib / 1024:.1f} GiB" if node.memory_mib is not None else "memory unknown"
         lines.append(f"NUMA node {node.id}: CPUs {_cpus(node.cpus)}, {mem}")
     for dom in sorted(topo.cache_domains, key=lambda d: d.cpus):
-        size = f"{dom.size_kib // 1024} MiB" if dom.size_kib and dom.size_kib >= 1024 else f"{dom.size_kib} KiB"
+        size = (
+            f"{dom.size_kib // 1024} MiB" if dom.size_kib and dom.size_kib >= 1024 else f"{dom.size_kib} KiB"
+        )
         lines.append(f"L3 cache ({size}): CPUs {_cpus(dom.cpus)}")
     return lines
 
@@ -154,7 +156,8 @@ def text_report(host: HostModel, root: HostRoot) -> str:
     if not host.iommu.enabled:
         lines += [
             "IOMMU: off (no IOMMU groups). Nothing can be passed through until it is on:",
-            "  turn on Intel VT-d or AMD IOMMU/AMD-Vi in the firmware setup, and on Intel boot with intel_iommu=on.",
+            "  turn on Intel VT-d or AMD IOMMU/AMD-Vi in the firmware setup,",
+            "  and on Intel boot with intel_iommu=on.",
             "",
         ]
     else:
@@ -163,7 +166,9 @@ def text_report(host: HostModel, root: HostRoot) -> str:
             lines.append(f"Group {grp.id}:")
             for address in grp.devices:
                 dev = host.device(address)
-                lines.append("  " + (_device_line(dev) if dev else f"[   ] {_short(address)}  (not in sysfs)"))
+                lines.append(
+                    "  " + (_device_line(dev) if dev else f"[   ] {_short(address)}  (not in sysfs)")
+                )
         lines.append("")
     candidates = find_candidates(host)
     lines.append("Passthrough candidates:" if candidates else "Passthrough candidates: none")

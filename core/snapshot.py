@@ -80,8 +80,21 @@ ALLOW = (
 
 # What each PCI device folder contributes (files, then links that keep their targets).
 PCI_FILES = (
-    "vendor", "device", "subsystem_vendor", "subsystem_device", "class", "revision", "numa_node",
-    "boot_vga", "reset_method", "resource", "local_cpulist", "enable", "irq", "modalias", "d3cold_allowed",
+    "vendor",
+    "device",
+    "subsystem_vendor",
+    "subsystem_device",
+    "class",
+    "revision",
+    "numa_node",
+    "boot_vga",
+    "reset_method",
+    "resource",
+    "local_cpulist",
+    "enable",
+    "irq",
+    "modalias",
+    "d3cold_allowed",
 )
 PCI_LINKS = ("driver", "iommu_group")
 PCI_CONFIG_BYTES = 256  # the standard header and capability list; the extended space is not needed

@@ -28,7 +28,11 @@ def wheel_names(tmp_path_factory: pytest.TempPathFactory) -> list[str]:
 def _source_packages() -> set[str]:
     """Every folder with an __init__.py under the three top-level source folders."""
     found = set()
-    for top, name in (("core", "vfiodeck/core"), ("gui", "vfiodeck/gui"), ("resources", "vfiodeck/resources")):
+    for top, name in (
+        ("core", "vfiodeck/core"),
+        ("gui", "vfiodeck/gui"),
+        ("resources", "vfiodeck/resources"),
+    ):
         for init in (REPO / top).rglob("__init__.py"):
             rel = init.parent.relative_to(REPO / top)
             found.add(f"{name}/{rel}".rstrip("/.") if str(rel) != "." else name)

@@ -27,9 +27,23 @@ def test_mypy_is_clean(tmp_path: Path) -> None:
     for top in ("core", "gui", "resources"):
         (tmp_path / "vfiodeck" / top).symlink_to(REPO / top)
     result = subprocess.run(
-        [str(BIN / "mypy"), "--config-file", str(REPO / "pyproject.toml"), "--cache-dir", str(tmp_path / "cache"),
-         "-p", "vfiodeck.core", "-p", "vfiodeck.gui", "-p", "vfiodeck.resources"],
-        cwd=tmp_path, capture_output=True, text=True, check=False,
+        [
+            str(BIN / "mypy"),
+            "--config-file",
+            str(REPO / "pyproject.toml"),
+            "--cache-dir",
+            str(tmp_path / "cache"),
+            "-p",
+            "vfiodeck.core",
+            "-p",
+            "vfiodeck.gui",
+            "-p",
+            "vfiodeck.resources",
+        ],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        check=False,
     )
     assert result.returncode == 0, result.stdout + result.stderr
 

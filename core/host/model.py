@@ -7,8 +7,8 @@ is kept in ``HostModel.problems`` so the user can be told what was missing and w
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from functools import cached_property
 from enum import Enum
+from functools import cached_property
 
 
 class ProblemKind(str, Enum):
@@ -93,7 +93,7 @@ class PciDevice:
 
     @property
     def ids(self) -> str | None:
-        """"vvvv:dddd", the form ``vfio-pci.ids`` takes."""
+        """ "vvvv:dddd", the form ``vfio-pci.ids`` takes."""
         if self.vendor_id and self.device_id:
             return f"{self.vendor_id}:{self.device_id}"
         return None

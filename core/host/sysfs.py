@@ -37,7 +37,7 @@ def parse_cpulist(text: str) -> tuple[int, ...] | None:
 
 
 def parse_hex_id(text: str, digits: int) -> str | None:
-    """"0x10de\\n" -> "10de"; None unless it is exactly ``digits`` hex digits (after 0x)."""
+    """ "0x10de\\n" -> "10de"; None unless it is exactly ``digits`` hex digits (after 0x)."""
     value = text.strip().lower()
     if value.startswith("0x"):
         value = value[2:]

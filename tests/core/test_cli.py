@@ -32,8 +32,15 @@ def test_json_contract_on_a_capture(capsys: pytest.CaptureFixture[str]) -> None:
     out = inspect_json(capsys, "--root", str(CAPTURE))
     assert out["schema"] == 1
     assert set(out) >= {
-        "schema", "cpu", "numa_nodes", "cache_domains", "cores", "pci_devices", "iommu",
-        "passthrough_candidates", "checks",
+        "schema",
+        "cpu",
+        "numa_nodes",
+        "cache_domains",
+        "cores",
+        "pci_devices",
+        "iommu",
+        "passthrough_candidates",
+        "checks",
     }
     assert out["cpu"]["vendor"] == "GenuineIntel"
     assert out["cpu"]["virtualization"] == "vmx"
@@ -47,8 +54,18 @@ def test_json_contract_on_a_capture(capsys: pytest.CaptureFixture[str]) -> None:
     assert len(addresses) == 28
     dev = out["pci_devices"][0]
     assert set(dev) == {
-        "address", "vendor_id", "device_id", "class", "vendor_name", "device_name", "class_name", "driver",
-        "iommu_group", "numa_node", "boot_vga", "reset_methods",
+        "address",
+        "vendor_id",
+        "device_id",
+        "class",
+        "vendor_name",
+        "device_name",
+        "class_name",
+        "driver",
+        "iommu_group",
+        "numa_node",
+        "boot_vga",
+        "reset_methods",
     }
     assert out["iommu"] == {"enabled": False, "groups": []}
     for check in out["checks"]:
@@ -92,7 +109,9 @@ def test_live_host_does_not_crash(capsys: pytest.CaptureFixture[str]) -> None:
     assert isinstance(out["iommu"]["enabled"], bool)
 
 
-@pytest.mark.parametrize("argv", [["inspect", "--root", "/no/such/root"], ["inspect", "--json", "--root", "/etc/hostname"]])
+@pytest.mark.parametrize(
+    "argv", [["inspect", "--root", "/no/such/root"], ["inspect", "--json", "--root", "/etc/hostname"]]
+)
 def test_bad_root_exits_2_with_one_line(argv: list[str], capsys: pytest.CaptureFixture[str]) -> None:
     assert cli.main(argv) == 2
     err = capsys.readouterr().err
@@ -102,7 +121,9 @@ def test_bad_root_exits_2_with_one_line(argv: list[str], capsys: pytest.CaptureF
 
 def test_console_command_bad_root() -> None:
     exe = Path(sys.executable).with_name("vfio-deck")
-    result = subprocess.run([str(exe), "inspect", "--root", "/no/such"], capture_output=True, text=True, check=False)
+    result = subprocess.run(
+        [str(exe), "inspect", "--root", "/no/such"], capture_output=True, text=True, check=False
+    )
     assert result.returncode == 2
     assert "Traceback" not in result.stderr
     assert result.stderr.strip() == "vfio-deck: /no/such: no such file or directory"

@@ -44,7 +44,9 @@ def test_listing_root_round_trips(tmp_path: Path, capsys: pytest.CaptureFixture[
 
 
 def test_only_allow_listed_paths_and_relative_links(tmp_path: Path) -> None:
-    root = HostRoot.open(HWLOC / "32em64t-2n8c+dax+nvme+mic+dimms" / "32em64t-2n8c+dax+nvme+mic+dimms.tar.bz2")
+    root = HostRoot.open(
+        HWLOC / "32em64t-2n8c+dax+nvme+mic+dimms" / "32em64t-2n8c+dax+nvme+mic+dimms.tar.bz2"
+    )
     out = tmp_path / "s.tar.gz"
     summary = write_snapshot(root, out)
     with tarfile.open(out) as tar:
@@ -69,5 +71,8 @@ def test_unwritable_destination_leaves_nothing(tmp_path: Path) -> None:
     root = HostRoot.open(HWLOC / "2pa-pcidomain32bits" / "2pa-pcidomain32bits.tar.bz2")
     with pytest.raises(SnapshotError):
         write_snapshot(root, tmp_path / "missing-dir" / "s.tar.gz")
-    assert cli.main(["snapshot", "-o", str(tmp_path / "missing-dir" / "s.tar.gz"), "--root", str(root.path)]) == 2
+    assert (
+        cli.main(["snapshot", "-o", str(tmp_path / "missing-dir" / "s.tar.gz"), "--root", str(root.path)])
+        == 2
+    )
     assert list(tmp_path.iterdir()) == []

@@ -40,7 +40,10 @@ def test_a_directory_with_a_single_capture_folder_inside(tmp_path: Path) -> None
         (lambda p: p / "nope", "no such file or directory"),
         (lambda p: (p / "empty").mkdir() or p / "empty", "not a host root"),
         (lambda p: (p / "notes.txt").write_text("hello") and p / "notes.txt", "not a directory or a tarball"),
-        (lambda p: (p / "broken.tar.gz").write_bytes(b"\x1f\x8b garbage") and p / "broken.tar.gz", "cannot unpack it"),
+        (
+            lambda p: (p / "broken.tar.gz").write_bytes(b"\x1f\x8b garbage") and p / "broken.tar.gz",
+            "cannot unpack it",
+        ),
     ],
 )
 def test_bad_roots_give_one_line(tmp_path: Path, make, message: str) -> None:  # type: ignore[no-untyped-def]
