@@ -11,11 +11,14 @@ from vfiodeck.core.checks.gpus import check_above_4g_decoding, check_boot_gpu, c
 from vfiodeck.core.checks.interrupts import check_interrupt_remapping
 from vfiodeck.core.checks.iommu import check_acs_override, check_iommu_enabled, check_iommu_kernel_param
 from vfiodeck.core.checks.memory import check_hugepages
-from vfiodeck.core.checks.model import Check, Status
+from vfiodeck.core.checks.model import Check, Status, check_to_dict
 from vfiodeck.core.checks.modules import check_vfio_modules
 from vfiodeck.core.checks.ovmf import check_ovmf
 from vfiodeck.core.host.model import HostModel
 from vfiodeck.core.host.sysfs import Reader
+
+# check_to_dict is re-exported: the report imports it from here.
+__all__ = ["CHECK_IDS", "check_to_dict", "run_checks"]
 
 log = logging.getLogger(__name__)
 
