@@ -13,7 +13,8 @@ import libvirt
 from vfiodeck.core.errors import HostUnsupportedError, PermissionDeniedError, VfioDeckError
 
 
-class VmError(VfioDeckError):
+# `mypy core` can't resolve vfiodeck.* (an editable install's import hook), so the bases look like Any there.
+class VmError(VfioDeckError):  # type: ignore[misc, unused-ignore]
     """A libvirt call failed. ``detail`` keeps libvirt's own text, ``code`` its error number."""
 
     def __init__(self, message: str, detail: str = "", code: int | None = None) -> None:
@@ -34,7 +35,7 @@ class DomainNotFoundError(VmError):
     """The VM vanished: undefined or renamed behind our back."""
 
 
-class VfioUnsupportedError(VmError, HostUnsupportedError):
+class VfioUnsupportedError(VmError, HostUnsupportedError):  # type: ignore[misc, unused-ignore]
     """QEMU/libvirt cannot do VFIO on this host (IOMMU off, vfio modules missing)."""
 
 
@@ -46,7 +47,7 @@ class DeviceBusyError(VmError):
     """A device is held by another VM, or its IOMMU group is not fully owned by vfio-pci."""
 
 
-class VmPermissionError(VmError, PermissionDeniedError):
+class VmPermissionError(VmError, PermissionDeniedError):  # type: ignore[misc, unused-ignore]
     """libvirt refused us: no access to the socket, polkit said no, or a file is unreadable."""
 
 
