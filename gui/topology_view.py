@@ -6,6 +6,8 @@ the view holds no topology logic. Ctrl+wheel, +/- zoom; 0 or "Fit" fits the draw
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Mapping
+
 from PySide6.QtCore import QEvent, QPointF, QRectF, Qt, Signal
 from PySide6.QtGui import (
     QBrush,
@@ -28,7 +30,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from vfiodeck.core.host.layout import PAD, BoxKind, TopologyLayout, layout_topology
+from vfiodeck.core.host.layout import PAD, Box, BoxKind, TopologyLayout, layout_topology
 from vfiodeck.core.host.model import Candidate, HostModel
 
 FILL = {
@@ -50,6 +52,8 @@ BORDER = {
     BoxKind.TRAY: "#ef6c00",
 }
 HIGHLIGHT_FILL = "#fff59d"
+PINNED_FILL = "#a5d6a7"  # a vCPU of the planned VM runs here
+EMULATOR_FILL = "#ffcc80"  # the VM's emulator thread runs here
 SELECTED_BORDER = "#d84315"
 MIN_SCALE, MAX_SCALE = 0.1, 6.0
 
@@ -78,6 +82,17 @@ class _LayoutItem(QGraphicsItem):
         self.font = font
         self.selected: str | None = None
         self.lit: frozenset[str] = frozenset()
+        self.pinned: dict[str, str] = {}  # "cpu:N" -> "v3": the pinning overlay
+        self.emulator: frozenset[str] = frozenset()
+
+    def _fill(self, box: Box, lit: bool) -> str:
+        if lit and box.kind in (BoxKind.PU, BoxKind.CORE, BoxKind.DEVICE):
+            return HIGHLIGHT_FILL
+        if box.key in self.pinned:
+            return PINNED_FILL
+        if box.key in self.emulator:
+            return EMULATOR_FILL
+        return FILL[box.kind]
 
     def boundingRect(self) -> QRectF:  # noqa: N802
         return QRectF(-2, -2, self.layout.width + 4, self.layout.height + 4)
@@ -98,12 +113,7 @@ class _LayoutItem(QGraphicsItem):
             if not rect.intersects(exposed):
                 continue
             lit = box.key in self.lit
-            fill = (
-                HIGHLIGHT_FILL
-                if lit and box.kind in (BoxKind.PU, BoxKind.CORE, BoxKind.DEVICE)
-                else FILL[box.kind]
-            )
-            painter.setBrush(QBrush(QColor(fill)))
+            painter.setBrush(QBrush(QColor(self._fill(box, lit))))
             width = 3.0 if box.key == self.selected else 2.0 if lit else 1.0
             color = SELECTED_BORDER if (box.key == self.selected or lit) else BORDER[box.kind]
             pen = QPen(QColor(color), width)
@@ -126,6 +136,15 @@ class _LayoutItem(QGraphicsItem):
                     text,
                 )
                 y += metrics.height()
+            if box.key in self.pinned:
+                small = QFont(self.font)
+                small.setPointSizeF(self.font.pointSizeF() * 0.75)
+                painter.setFont(small)
+                painter.drawText(
+                    QRectF(box.x, box.y + box.h - metrics.height(), box.w, metrics.height()),
+                    int(Qt.AlignmentFlag.AlignHCenter | Qt.AlignmentFlag.AlignVCenter),
+                    self.pinned[box.key],
+                )
             painter.setFont(self.font)
 
 
@@ -173,6 +192,24 @@ class TopologyView(QGraphicsView):
         self.resetTransform()
         if self.isVisible():
             self.fit_if_large()
+
+    # -- pinning overlay --------------------------------------------------------------------
+    def set_pinning_overlay(self, vcpus: Mapping[int, Iterable[int]], emulator: Iterable[int] = ()) -> None:
+        """Show a pinning plan before it is applied: each host CPU a vCPU runs on is tinted and
+        labelled "vN"; the emulator thread's CPUs get their own tint. An empty plan clears it."""
+        if self._item is None:
+            return
+        pinned: dict[str, list[str]] = {}
+        for vcpu, cpus in sorted(vcpus.items()):
+            for cpu in cpus:
+                pinned.setdefault(f"cpu:{cpu}", []).append(f"v{vcpu}")
+        self._item.pinned = {key: ",".join(labels) for key, labels in pinned.items()}
+        self._item.emulator = frozenset(f"cpu:{cpu}" for cpu in emulator)
+        self._item.update()
+
+    @property
+    def pinning_overlay(self) -> dict[str, str]:
+        return dict(self._item.pinned) if self._item else {}
 
     # -- selection --------------------------------------------------------------------------
     def select(self, key: str | None, emit: bool = True) -> None:
