@@ -24,7 +24,7 @@ def run_app(args: argparse.Namespace) -> int:
     app.setApplicationName("VFIO Deck")
     app.setOrganizationName("vfio-deck")
     app.setDesktopFileName("vfio-deck")
-    window = MainWindow()
+    window = MainWindow(uris=getattr(args, "connect", None))
     install_excepthook(lambda: window)
     window.show()
     if getattr(args, "demo", False):

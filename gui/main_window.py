@@ -8,14 +8,23 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import QByteArray, QTimer, Signal
-from PySide6.QtGui import QAction, QCloseEvent, QIcon, QKeySequence, QPaintEvent
+from PySide6.QtCore import QByteArray, QPoint, Qt, QTimer, Signal
+from PySide6.QtGui import (
+    QAction,
+    QCloseEvent,
+    QDragEnterEvent,
+    QDragMoveEvent,
+    QIcon,
+    QKeySequence,
+    QPaintEvent,
+)
 from PySide6.QtWidgets import (
     QFileDialog,
     QHBoxLayout,
     QLabel,
     QListWidget,
     QMainWindow,
+    QMenu,
     QMessageBox,
     QProgressBar,
     QStackedWidget,
@@ -25,17 +34,57 @@ from PySide6.QtWidgets import (
 from vfiodeck.gui.errors import show_error, show_exception
 from vfiodeck.gui.settings import open_settings
 from vfiodeck.gui.worker import Jobs
-from vfiodeck.resources import demo_host_path, icon_path
+from vfiodeck.resources import demo_host_path, demo_libvirt_xml, icon_path
 
 if TYPE_CHECKING:
     from vfiodeck.gui.host_page import HostPage
     from vfiodeck.gui.loading import LoadedHost
     from vfiodeck.gui.readiness_placeholder import ReadinessPage
-    from vfiodeck.gui.vms_placeholder import VmsPage
+    from vfiodeck.gui.vms.page import VmsPage
 
 log = logging.getLogger(__name__)
 
 PAGES = ("Host", "VMs", "Readiness")
+PCI_MIME = "application/x-vfiodeck-pci"  # what the group tree drags (see gui/models/iommu_model.py)
+
+
+def demo_uri() -> str:
+    """The demo host's VMs: libvirt's in-process test driver on the bundled XML."""
+    return f"test://{demo_libvirt_xml()}"
+
+
+class NavigationList(QListWidget):
+    """The page list. Dragging a device over a page's name opens that page, so a device dragged
+    from the Host page can be dropped on a VM in the VMs page."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.setAcceptDrops(True)
+
+    def _hover(self, pos: QPoint) -> bool:
+        item = self.itemAt(pos)
+        if item is None:
+            return False
+        self.setCurrentItem(item)
+        return True
+
+    def dragEnterEvent(self, event: QDragEnterEvent) -> None:  # noqa: N802
+        if event.mimeData().hasFormat(PCI_MIME):
+            self._hover(event.position().toPoint())
+            event.acceptProposedAction()
+        else:
+            event.ignore()
+
+    def dragMoveEvent(self, event: QDragMoveEvent) -> None:  # noqa: N802
+        if event.mimeData().hasFormat(PCI_MIME):
+            self._hover(event.position().toPoint())
+            # Accepted only to keep the switch going; dropping here does nothing.
+            event.setDropAction(Qt.DropAction.IgnoreAction)
+            event.accept()
+        else:
+            event.ignore()
+
+
 SNAPSHOT_FILTER = "Host snapshots (*.tar.gz *.tgz *.tar.bz2 *.tar.xz *.tar);;All files (*)"
 
 
@@ -44,16 +93,19 @@ class MainWindow(QMainWindow):
     load_failed = Signal(str)
     snapshot_saved = Signal(str)
 
-    def __init__(self) -> None:
+    def __init__(self, uris: list[str] | None = None) -> None:
         super().__init__()
         self.setObjectName("mainWindow")
+        # libvirt connections asked for with --connect; without, the VMs page follows the host:
+        # qemu:///system for this computer, the bundled test-driver XML for the demo host.
+        self._explicit_uris = list(uris or [])
         self.jobs = Jobs(self)
         self.loaded: LoadedHost | None = None
         self._generation = 0  # a newer load makes an older one's result stale
         self._pending = 0
         self._watcher: object | None = None
 
-        self.nav = QListWidget()
+        self.nav = NavigationList()
         self.nav.setObjectName("navigation")
         self.nav.setAccessibleName("Pages")
         self.nav.addItems(list(PAGES))
@@ -163,9 +215,9 @@ class MainWindow(QMainWindow):
             return self._pages
         from vfiodeck.gui.host_page import HostPage
         from vfiodeck.gui.readiness_placeholder import ReadinessPage
-        from vfiodeck.gui.vms_placeholder import VmsPage
+        from vfiodeck.gui.vms.page import VmsPage
 
-        pages = (HostPage(), VmsPage(), ReadinessPage())
+        pages = (HostPage(), VmsPage(uris=self._vm_uris()), ReadinessPage())
         self._pages = pages
         placeholder = self.stack.widget(0)
         for page in pages:
@@ -173,10 +225,42 @@ class MainWindow(QMainWindow):
         self.stack.removeWidget(placeholder)
         placeholder.deleteLater()
         pages[0].demo_requested.connect(self.open_demo)
+        tree = pages[0].tree
+        tree.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
+        tree.customContextMenuRequested.connect(self._tree_menu)
+        assign = self._action("&Assign to VM…", self.assign_selected, "Ctrl+Shift+A")
+        assign.setShortcutContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
+        tree.addAction(assign)
+        self.assign_action = assign
         pages[0].tabs.setCurrentIndex(self._saved_tab)
         self.setTabOrder(self.nav, pages[0].kind_box)
         self._show_row(self.nav.currentRow())
         return pages
+
+    def _vm_uris(self) -> list[str]:
+        if self._explicit_uris:
+            return self._explicit_uris
+        return [demo_uri()] if self.loaded is not None and self.loaded.demo else []
+
+    def assign_selected(self) -> None:
+        """The keyboard and context-menu twin of dragging a device onto a VM."""
+        from vfiodeck.gui.models.iommu_model import Role
+
+        index = self.host_page.tree.currentIndex()
+        addresses = self.host_page.proxy.data(index, int(Role.ADDRESSES)) if index.isValid() else None
+        if not addresses:
+            self.status.setText("Select a device or a group first.")
+            return
+        self.show_page(1)
+        self.vms_page.assign_to_vm(list(addresses))
+
+    def _tree_menu(self, pos: QPoint) -> None:
+        tree = self.host_page.tree
+        if not tree.indexAt(pos).isValid():
+            return
+        menu = QMenu(tree)
+        menu.addAction(self.assign_action)
+        menu.exec(tree.viewport().mapToGlobal(pos))
 
     @property
     def host_page(self) -> HostPage:
@@ -244,6 +328,8 @@ class MainWindow(QMainWindow):
             return
         self.loaded = result
         self.host_page.set_host(result.host, result.candidates, offer_demo=not result.demo)
+        if not self._explicit_uris:
+            self.vms_page.set_uris(self._vm_uris())
         self.vms_page.set_host(result.host)
         self.readiness_page.set_host(result.host)
         self._update_title()
@@ -379,6 +465,8 @@ class MainWindow(QMainWindow):
         self.save_settings()
         if self._watcher is not None:
             self._watch_live(False)
+        if self._pages is not None:
+            self._pages[1].shutdown()  # stop sampling and close libvirt connections
         super().closeEvent(event)
 
 
