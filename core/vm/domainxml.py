@@ -52,6 +52,11 @@ _HYPERV_ORDER = (
 _KVM_ORDER = ("hidden", "hint-dedicated", "poll-control", "pv-ipi", "dirty-ring")
 _MEMBACKING_ORDER = ("hugepages", "nosharepages", "locked", "source", "access", "allocation", "discard")
 
+# VFIO Deck's own <metadata> child: the vendor:device ids of each device it assigned, so a card that
+# moved or was swapped is noticed before a start even though libvirt stores only the address.
+VFIODECK_NS = "https://vfiodeck.org/xmlns/1"
+_VD = f"{{{VFIODECK_NS}}}"
+
 _UNIT_KIB = {
     "b": 1 / 1024, "bytes": 1 / 1024, "kb": 1000 / 1024, "k": 1, "kib": 1, "mb": 1e6 / 1024,
     "m": 1024, "mib": 1024, "gb": 1e9 / 1024, "g": 1024**2, "gib": 1024**2, "tb": 1e12 / 1024,
@@ -287,6 +292,15 @@ class DomainXml:
             if dev.get("type") == "pci" and dev.get("mode", "subsystem") == "subsystem"
         ]
 
+    def recorded_device_ids(self) -> dict[str, str]:
+        """Address -> "vvvv:dddd" as recorded in ``<metadata>`` when VFIO Deck assigned the device."""
+        out: dict[str, str] = {}
+        for dev in self.root.iterfind(f"metadata/{_VD}devices/{_VD}device"):
+            address, ids = (dev.get("address") or "").lower(), (dev.get("ids") or "").lower()
+            if address and ids:
+                out[address] = ids
+        return out
+
     def vcpupins(self) -> dict[int, tuple[int, ...]]:
         pins: dict[int, tuple[int, ...]] = {}
         for pin in self.root.findall("cputune/vcpupin"):
@@ -483,3 +497,33 @@ class DomainXml:
         node = self._child(hyperv, "vendor_id", _HYPERV_ORDER)
         self._set_attr(node, "state", "on")
         self._set_attr(node, "value", value[:12])
+
+    def record_device_ids(self, address: str, ids: str) -> None:
+        """Remember ``address``'s vendor:device ``ids`` in ``<metadata>`` (VFIO Deck's namespace)."""
+        metadata = self._child(self.root, "metadata", _DOMAIN_ORDER)
+        devices = metadata.find(f"{_VD}devices")
+        if devices is None:
+            devices = etree.Element(f"{_VD}devices", nsmap={"vfiodeck": VFIODECK_NS})
+            lossless.insert(metadata, devices, len(metadata), self._step)
+            self.touch()
+        for dev in devices.iterfind(f"{_VD}device"):
+            if dev.get("address") == address:
+                self._set_attr(dev, "ids", ids)
+                return
+        node = etree.Element(f"{_VD}device", {"address": address, "ids": ids})
+        lossless.insert(devices, node, len(devices), self._step)
+        self.touch()
+
+    def forget_device_ids(self, address: str) -> None:
+        """Drop ``address``'s recorded ids, and VFIO Deck's metadata once it records nothing."""
+        devices = self._find(f"metadata/{_VD}devices")
+        if devices is None:
+            return
+        for dev in devices.findall(f"{_VD}device"):
+            if dev.get("address") == address:
+                self._remove(dev)
+        if not len(devices):
+            metadata = devices.getparent()
+            self._remove(devices)
+            if not len(metadata):
+                self._remove(metadata)

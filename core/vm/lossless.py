@@ -297,6 +297,18 @@ def escape_attr(value: str, quote: str) -> str:
     return out.replace("'", "&apos;") if quote == "'" else out.replace('"', "&quot;")
 
 
+def _new_namespaces(node: _Node) -> str:
+    """xmlns declarations a created element needs: those its parent does not already declare
+    (a new ``<metadata>`` child in our own namespace, for instance)."""
+    parent = node.getparent()
+    inherited = parent.nsmap if parent is not None else {}
+    return "".join(
+        f" xmlns:{prefix}='{uri}'" if prefix else f" xmlns='{uri}'"
+        for prefix, uri in node.nsmap.items()
+        if inherited.get(prefix) != uri
+    )
+
+
 def fresh(node: _Node) -> str:
     """A node we created (or rewrote): libvirt's style, single-quoted attributes, ``<x/>`` when empty."""
     kind = _kind(node)
@@ -307,7 +319,7 @@ def fresh(node: _Node) -> str:
     if kind != "element":
         return str(etree.tostring(node, encoding="unicode", with_tail=False))
     attrs = "".join(f" {_attr_qname(node, k)}='{escape_attr(v, chr(39))}'" for k, v in _attrs(node))
-    head = f"<{_qname(node)}{attrs}"
+    head = f"<{_qname(node)}{_new_namespaces(node)}{attrs}"
     kids = list(node)
     if not kids and not node.text:
         return head + "/>"

@@ -15,10 +15,12 @@ from pathlib import Path
 from lxml import etree
 
 from vfiodeck.core.host.model import HostModel, PciDevice
+from vfiodeck.core.vm.domainxml import VFIODECK_NS
 from vfiodeck.core.vm.errors import InvalidDomainXmlError
 
-# VFIO Deck records the ids of each assigned device in the domain's <metadata>, so a card that moved
-# or was swapped is noticed even though libvirt only stores the address:
+# VFIO Deck records the ids of each assigned device in the domain's <metadata> (domainxml.VFIODECK_NS,
+# written by DomainXml.record_device_ids), so a card that moved or was swapped is noticed even though
+# libvirt only stores the address. An earlier draft's form is still read:
 #   <metadata><vd:devices xmlns:vd="…/xmlns/1"><vd:device address="0000:0a:00.0" vendor="10de"
 #   device="1b80"/></vd:devices></metadata>
 METADATA_NS = "https://github.com/vfio-deck/vfio-deck/xmlns/1"
@@ -83,6 +85,7 @@ def needs_from_xml(xml: str) -> DomainNeeds:
     for dev in root.iterfind(f"metadata/{{{METADATA_NS}}}devices/{{{METADATA_NS}}}device"):
         addr = (dev.get("address") or "").lower()
         recorded[addr] = (dev.get("vendor"), dev.get("device"))
+    recorded |= _recorded_ids(root)
     devices: list[AssignedDevice] = []
     for node in root.iterfind("devices/hostdev[@type='pci']/source/address"):
         addr = _address(node)
@@ -97,6 +100,16 @@ def needs_from_xml(xml: str) -> DomainNeeds:
         firmware_files=_firmware_files(root),
         efi_auto=_os_firmware(root) == "efi",
     )
+
+
+def _recorded_ids(root: etree._Element) -> dict[str, tuple[str | None, str | None]]:
+    """What ``plan.assign.apply_assign`` records: ``<vfiodeck:device address=".." ids="vvvv:dddd"/>``."""
+    found: dict[str, tuple[str | None, str | None]] = {}
+    for dev in root.iterfind(f"metadata/{{{VFIODECK_NS}}}devices/{{{VFIODECK_NS}}}device"):
+        vendor, sep, device = (dev.get("ids") or "").lower().partition(":")
+        if sep and vendor and device:
+            found[(dev.get("address") or "").lower()] = (vendor, device)
+    return found
 
 
 _UNITS = {"b": 1 / 1024, "bytes": 1 / 1024, "k": 1, "kib": 1, "kb": 1000 / 1024, "m": 1024, "mib": 1024}

@@ -10,6 +10,7 @@ import pytest
 
 from tests.hostbuilder import build_root_from_listing, scan_root
 from vfiodeck.core.host.model import HostModel, IommuInfo
+from vfiodeck.core.vm.domainxml import DomainXml
 from vfiodeck.core.vm.errors import InvalidDomainXmlError
 from vfiodeck.core.vm.preflight import (
     METADATA_NS,
@@ -155,6 +156,19 @@ def test_a_different_card_at_the_recorded_address(z690: HostModel) -> None:
     assert titles(preflight(z690, needs, {}, PLENTY)) == [
         "0000:03:00.0 is now a different device (1002:73df, was 10de:1e84)"
     ]
+
+
+def test_ids_recorded_by_domainxml_are_compared(z690: HostModel) -> None:
+    # What plan.assign.apply_assign writes through DomainXml.record_device_ids.
+    doc = DomainXml.parse(domain_xml("win11", "0000:03:00.0"))
+    doc.record_device_ids("0000:03:00.0", "10de:1e84")
+    needs = needs_from_xml(doc.to_string())
+    assert needs.devices == (AssignedDevice("0000:03:00.0", "10de", "1e84"),)
+    assert titles(preflight(z690, needs, {}, PLENTY)) == [
+        "0000:03:00.0 is now a different device (1002:73df, was 10de:1e84)"
+    ]
+    doc.record_device_ids("0000:03:00.0", "1002:73df")
+    assert preflight(z690, needs_from_xml(doc.to_string()), {}, PLENTY) == ()
 
 
 def test_a_device_held_by_another_running_vm(z690: HostModel) -> None:
