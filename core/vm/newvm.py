@@ -3,11 +3,13 @@
 q35, UEFI through libvirt's firmware autoselection (``<os firmware='efi'>``, secure boot on or off),
 an emulated TPM 2.0 (swtpm) for Windows 11, Hyper-V enlightenments, a disk, an installer ISO, the
 passed devices, optional hugepages and CPU pinning. The result is text; ``DomainXml.parse`` it to
-preview or edit, and define it with ``VIR_DOMAIN_DEFINE_VALIDATE``.
+preview or edit, and define it with ``VIR_DOMAIN_DEFINE_VALIDATE``. ``spec_problems`` says in words
+what is wrong with a spec before any XML is built.
 """
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -34,6 +36,10 @@ _HYPERV = (
     "ipi",
 )
 HIDDEN_VENDOR_ID = "vfiodeck0000"
+# libvirt accepts more, but a name that is also a safe file name (NVRAM, TPM state, logs) avoids
+# surprises in paths and shells.
+NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.+-]{0,63}$")
+MIN_MEMORY_MIB = 256
 
 
 @dataclass(frozen=True)
@@ -42,6 +48,14 @@ class DiskSpec:
     kind: Literal["file", "block"] = "file"
     format: str = "qcow2"  # "raw" for block devices
     bus: str = "virtio"  # "sata" when the installer has no virtio drivers
+
+    @classmethod
+    def for_path(cls, path: str) -> DiskSpec:
+        """A block device for /dev/..., else an image whose format the file name tells (raw unless
+        .qcow2)."""
+        if path.startswith("/dev/"):
+            return cls(path, kind="block", format="raw")
+        return cls(path, format="qcow2" if path.endswith(".qcow2") else "raw")
 
 
 @dataclass(frozen=True)
@@ -63,10 +77,30 @@ class VmSpec:
     iso: str | None = None
     network: str | None = "default"
     hostdevs: tuple[str, ...] = ()
+    # (address, "vvvv:dddd") recorded in <metadata> for the pre-flight's same-device check
+    hostdev_ids: tuple[tuple[str, str], ...] = ()
     hugepages: bool = False
     pinning: PinningPlan | None = None
     graphics: bool = True  # a SPICE display for the installer; the passed GPU takes over later
     extra_features: tuple[str, ...] = field(default=("acpi", "apic"))
+
+
+def spec_problems(spec: VmSpec) -> list[str]:
+    """What is wrong with ``spec``, one sentence each; [] when ``build_domain_xml`` may run."""
+    problems = []
+    if not NAME_RE.match(spec.name):
+        problems.append("The name must start with a letter or digit and use only letters, digits, . _ + -.")
+    if spec.memory_mib < MIN_MEMORY_MIB:
+        problems.append(f"Give the VM at least {MIN_MEMORY_MIB} MiB of memory.")
+    if spec.vcpus < 1:
+        problems.append("Give the VM at least one vCPU.")
+    if spec.secure_boot and spec.firmware != "efi":
+        problems.append("Secure boot needs UEFI firmware.")
+    if spec.disk is not None and not spec.disk.path.startswith("/"):
+        problems.append(f"The disk {spec.disk.path} must be a full path (starting with /).")
+    if spec.iso is not None and not spec.iso.startswith("/"):
+        problems.append(f"The installer ISO {spec.iso} must be a full path (starting with /).")
+    return problems
 
 
 def _el(parent: _Element | None, tag: str, text: str | None = None, **attrs: str) -> _Element:
@@ -175,6 +209,9 @@ def build_domain_xml(spec: VmSpec) -> str:
     doc = DomainXml.parse(lossless.fresh(root) + "\n")
     for address in spec.hostdevs:
         doc.add_pci_hostdev(address)
+    for address, ids in spec.hostdev_ids:
+        if address in spec.hostdevs:
+            doc.record_device_ids(address, ids)
     if spec.pinning is not None:
         apply_pinning(doc, spec.pinning)
     return str(doc.to_string())

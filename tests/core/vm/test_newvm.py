@@ -12,7 +12,8 @@ from vfiodeck.core.host.root import HostRoot
 from vfiodeck.core.host.scan import scan_host
 from vfiodeck.core.plan.pinning import plan_pinning
 from vfiodeck.core.vm.domainxml import DomainXml
-from vfiodeck.core.vm.newvm import DiskSpec, VmSpec, build_domain_xml, new_volume_xml
+from vfiodeck.core.vm.newvm import DiskSpec, VmSpec, build_domain_xml, new_volume_xml, spec_problems
+from vfiodeck.core.vm.preflight import needs_from_xml
 from vfiodeck.core.vm.validate import validate
 
 FIXTURES = Path(__file__).parents[2] / "fixtures"
@@ -139,3 +140,42 @@ def test_volume_xml_for_a_storage_pool() -> None:
     assert "<name>win11.qcow2</name>" in xml
     assert "<capacity unit='GiB'>128</capacity>" in xml
     assert "<format type='qcow2'/>" in xml
+
+
+def test_recorded_ids_define_and_reach_the_preflight(conn: libvirt.virConnect) -> None:
+    # The ids lspci -nn gives for the RTX 2070 SUPER's four functions on the B550M listing.
+    ids = (("0000:2b:00.0", "10de:1e84"), ("0000:2b:00.1", "10de:10f8"), ("0000:2b:00.9", "10de:ffff"))
+    xml = build_domain_xml(_win11(hostdev_ids=ids))
+    assert validate(conn, xml) == []
+    dom = conn.defineXMLFlags(xml, libvirt.VIR_DOMAIN_DEFINE_VALIDATE)
+    kept = DomainXml.parse(dom.XMLDesc(libvirt.VIR_DOMAIN_XML_INACTIVE))
+    # libvirt keeps our metadata; 2b:00.9 is not passed, so nothing is recorded for it
+    assert kept.recorded_device_ids() == {"0000:2b:00.0": "10de:1e84", "0000:2b:00.1": "10de:10f8"}
+    devices = {d.address: (d.vendor_id, d.device_id) for d in needs_from_xml(xml).devices}
+    assert devices["0000:2b:00.1"] == ("10de", "10f8")
+    assert devices["0000:2b:00.2"] == (None, None)
+
+
+def test_spec_problems_in_words() -> None:
+    assert spec_problems(_win11()) == []
+    bad = _win11(
+        name="my vm!", memory_mib=128, vcpus=0, firmware="bios", secure_boot=True,
+        disk=DiskSpec("images/win11.qcow2"), iso="Win11.iso",
+    )  # fmt: skip
+    assert spec_problems(bad) == [
+        "The name must start with a letter or digit and use only letters, digits, . _ + -.",
+        "Give the VM at least 256 MiB of memory.",
+        "Give the VM at least one vCPU.",
+        "Secure boot needs UEFI firmware.",
+        "The disk images/win11.qcow2 must be a full path (starting with /).",
+        "The installer ISO Win11.iso must be a full path (starting with /).",
+    ]
+    assert spec_problems(_win11(firmware="bios", secure_boot=False)) == []
+
+
+def test_disk_kind_and_format_from_the_path() -> None:
+    assert DiskSpec.for_path("/dev/disk/by-id/nvme-Samsung_SSD_970") == DiskSpec(
+        "/dev/disk/by-id/nvme-Samsung_SSD_970", kind="block", format="raw"
+    )
+    assert DiskSpec.for_path("/var/lib/libvirt/images/win11.qcow2").format == "qcow2"
+    assert DiskSpec.for_path("/srv/win11.img") == DiskSpec("/srv/win11.img", format="raw")
