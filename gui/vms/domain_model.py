@@ -65,6 +65,13 @@ def format_memory(kib: int) -> str:
     return f"{gib:.1f} GiB" if gib >= 1 else f"{kib // 1024} MiB"
 
 
+def device_label(host: HostModel | None, address: str) -> str:
+    """ "GeForce GTX 1080 (08:00.0)": how the VMs page names a host device in lists and sentences."""
+    dev = host.device(address) if host is not None else None
+    short = address[5:] if address.startswith("0000:") else address
+    return f"{display_name(dev)} ({short})" if dev is not None else short
+
+
 def parse_pci_mime(mime: QMimeData) -> list[str]:
     """The addresses a drag carries; [] when the payload is not a JSON list of strings."""
     if not mime.hasFormat(PCI_MIME):
@@ -150,9 +157,7 @@ class DomainModel(QAbstractTableModel):
         return {r.info.name: r.devices for r in self._rows if r.uri == uri and r.info.state.is_active}
 
     def device_label(self, address: str) -> str:
-        dev = self._host.device(address) if self._host is not None else None
-        short = address[5:] if address.startswith("0000:") else address
-        return f"{display_name(dev)} ({short})" if dev is not None else short
+        return device_label(self._host, address)
 
     def _devices_text(self, row: DomainRow) -> str:
         # Functions of one slot read as one device: "GeForce GTX 1080 (08:00.0) +1 function".

@@ -35,9 +35,17 @@ from PySide6.QtWidgets import (
 
 from vfiodeck.core.host.candidates import find_candidates
 from vfiodeck.core.host.model import HostModel
-from vfiodeck.core.vm.assignment import AssignmentPlan, label, plan_assign, plan_remove
+from vfiodeck.core.plan.assign import (
+    HIDE_HYPERVISOR_WHY,
+    AssignPlan,
+    XmlChange,
+    assign_change,
+    plan_assign_many,
+    remove_change,
+)
 from vfiodeck.core.vm.connection import Hypervisor
-from vfiodeck.core.vm.errors import ConnectionFailedError, ConnectionLostError
+from vfiodeck.core.vm.domainxml import DomainXml, DomainXmlError
+from vfiodeck.core.vm.errors import ConnectionFailedError, ConnectionLostError, VmError
 from vfiodeck.core.vm.preflight import (
     HostResources,
     PreflightIssue,
@@ -392,55 +400,62 @@ class VmsPage(QWidget):
         if host is None:
             self.status.setText("The host is still being read: try again in a moment.")
             return
-        holders = self.model.holders(row.uri)
         name = row.info.name
 
-        def work(hv: Hypervisor) -> AssignmentPlan:
-            return plan_assign(host, hv.inactive_xml(name), addresses, holders, take_blockers=take_blockers)
+        def work(hv: Hypervisor) -> tuple[AssignPlan, XmlChange | None]:
+            domains = read_domains(hv, name)
+            plan = plan_assign_many(host, domains, name, addresses, take_blockers=take_blockers)
+            if not plan.ok:
+                return plan, None
+            # Advised only for a GeForce whose VM does not hide it yet; the diff shows it, undo reverts it.
+            hide = plan.hide_hypervisor_advised
+            return plan, assign_change(plan, domains[name].original, hide_hypervisor=hide)
 
         self._run(
-            row, work, lambda plan: self._review_assign(row, addresses, plan), f"Could not change “{name}”"
+            row,
+            work,
+            lambda result: self._review_assign(row, addresses, *result),
+            f"Could not change “{name}”",
         )
 
-    def _review_assign(self, row: DomainRow, addresses: Sequence[str], plan: AssignmentPlan) -> None:
-        host = self.host
-        assert host is not None
+    def _review_assign(
+        self, row: DomainRow, addresses: Sequence[str], plan: AssignPlan, change: XmlChange | None
+    ) -> None:
         name = row.info.name
-        if plan.refused is not None and plan.blockers:
-            blockers = [label(host, b) for b in plan.blockers]
+        label = self.model.device_label
+        if plan.blocked:
             self.status.setText(f"Not assigned to “{name}”: {plan.refused}")
-            if dialogs.ask_take_blockers(self, name, plan.refused, blockers):
+            blockers = [label(b) for b in plan.blockers]
+            if dialogs.ask_take_blockers(self, name, plan.refused or "", blockers):
                 self.assign(row, addresses, take_blockers=True)
             return
-        if plan.refused is not None:
+        if plan.refused is not None or change is None:
             self.status.setText(f"Not assigned to “{name}”: {plan.refused}")
             errors.show_error(self, f"Can't pass that to “{name}”: {plan.refused}")
             return
-        if not plan.changes:
-            self.status.setText(f"“{name}” already passes {', '.join(label(host, a) for a in addresses)}.")
+        if not change.changes:
+            self.status.setText(f"“{name}” already passes {', '.join(label(a) for a in plan.functions)}.")
             return
-        what = ", ".join(label(host, a) for a in plan.added)
+        what = ", ".join(label(a) for a in change.addresses) or "the devices' ids"
         intro = [f"Pass {what} to “{name}”."]
-        if plan.blockers:
-            taken = ", ".join(label(host, b) for b in plan.blockers)
-            intro.append(f"Taken along from the shared IOMMU group: {taken}.")
-        for address, other in sorted(plan.elsewhere.items()):
-            intro.append(
-                f"⚠ {label(host, address)} is already assigned to “{other}”: only one can run at a time."
-            )
+        for warning in plan.warnings:
+            if warning == HIDE_HYPERVISOR_WHY:
+                intro.append(f"The change also hides the hypervisor from the guest: {warning}")
+            else:
+                intro.append(f"⚠ {warning}")
         if row.info.state.is_active:
             intro.append("The VM is running: the change takes effect at its next start.")
-        if dialogs.confirm_diff(self, f"Assign to {name}", "\n".join(intro), plan.diff):
-            self._define(row, plan, f"Assign {what} to {name}")
+        if dialogs.confirm_diff(self, f"Assign to {name}", "\n".join(intro), change.diff):
+            self._define(row, change, f"Assign {what} to {name}")
 
-    def _define(self, row: DomainRow, plan: AssignmentPlan, what: str) -> None:
+    def _define(self, row: DomainRow, change: XmlChange, what: str) -> None:
         def done(_info: object) -> None:
-            self.undo_stack.append(UndoEntry(row.uri, row.info.name, plan.old_xml, what))
+            self.undo_stack.append(UndoEntry(row.uri, row.info.name, change.old_xml, what))
             self.status.setText(f"{what}. Undo with Ctrl+Z.")
             self._selection_changed()
             self._refresh(row.uri)
 
-        self._run(row, lambda hv: hv.define(plan.new_xml), done, f"Could not change “{row.info.name}”")
+        self._run(row, lambda hv: hv.define(change.new_xml), done, f"Could not change “{row.info.name}”")
 
     def assign_device_dialog(self) -> None:
         row = self.selected_row()
@@ -448,7 +463,8 @@ class VmsPage(QWidget):
             return
         candidates = find_candidates(self.host)
         labels = [
-            f"{label(self.host, c.device)}  ({c.kind.value}, {'alone' if c.isolated else 'shared group'})"
+            f"{self.model.device_label(c.device)}  ({c.kind.value}, "
+            f"{'alone' if c.isolated else 'shared group'})"
             for c in candidates
         ]
         choice = dialogs.ask_choice(self, "Assign device", f"Pass which device to “{row.info.name}”?", labels)
@@ -480,15 +496,15 @@ class VmsPage(QWidget):
         host = self.host
         name = row.info.name
 
-        def work(hv: Hypervisor) -> AssignmentPlan:
-            return plan_remove(host, hv.inactive_xml(name), addresses)
+        def work(hv: Hypervisor) -> XmlChange:
+            return remove_change(host, hv.inactive_xml(name), addresses)
 
-        def review(plan: AssignmentPlan) -> None:
-            if not plan.changes:
+        def review(change: XmlChange) -> None:
+            if not change.changes:
                 return
-            what = ", ".join(self.model.device_label(a) for a in plan.removed)
-            if dialogs.confirm_diff(self, f"Remove from {name}", f"Take {what} off “{name}”.", plan.diff):
-                self._define(row, plan, f"Remove {what} from {name}")
+            what = ", ".join(self.model.device_label(a) for a in change.addresses)
+            if dialogs.confirm_diff(self, f"Remove from {name}", f"Take {what} off “{name}”.", change.diff):
+                self._define(row, change, f"Remove {what} from {name}")
 
         self._run(row, work, review, f"Could not change “{name}”")
 
@@ -555,6 +571,20 @@ class VmsPage(QWidget):
             self._graphs.set_active(False)
         for uri in list(self.controllers):
             self.controllers.pop(uri).close()
+
+
+def read_domains(hv: Hypervisor, name: str) -> dict[str, DomainXml]:
+    """Every definition on ``hv`` by name, for the planner's "already in another VM" check. Blocking.
+    Another VM that vanished or does not parse is left out; ``name`` itself must be read."""
+    domains = {name: DomainXml.parse(hv.inactive_xml(name))}
+    for info in hv.list_domains():
+        if info.name == name:
+            continue
+        try:
+            domains[info.name] = DomainXml.parse(hv.inactive_xml(info.name))
+        except (VmError, DomainXmlError) as err:
+            log.info("not checking %s for shared devices: %s", info.name, err)
+    return domains
 
 
 def preflight_issues(

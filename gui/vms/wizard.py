@@ -1,12 +1,14 @@
 """The new-VM wizard: basics, storage, devices, pinning, then the XML to define.
 
-Choices become a ``NewVmSpec``; ``core/vm/newdomain.py`` turns it into XML and
+Choices become a ``VmSpec``; ``core/vm/newvm.py`` checks it (``spec_problems``) and turns it into
+XML, ``core/plan/assign.py`` says which devices go together and when to hide the hypervisor, and
 ``core/plan/pinning.py`` plans the pinning from the host topology. The define (with libvirt's
 schema validation) runs on a worker; a refusal is shown in words and the wizard stays open.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import os
 from pathlib import Path
 
@@ -33,17 +35,13 @@ from PySide6.QtWidgets import (
 
 from vfiodeck.core.host.candidates import find_candidates
 from vfiodeck.core.host.model import Candidate, HostModel
+from vfiodeck.core.plan.assign import HIDE_HYPERVISOR_WHY, functions_and_blockers, is_nvidia_consumer_gpu
 from vfiodeck.core.plan.pinning import PinningPlan, plan_pinning
-from vfiodeck.core.vm.assignment import label, slot_functions
 from vfiodeck.core.vm.connection import Hypervisor
-from vfiodeck.core.vm.newdomain import NewVmSpec, build_domain_xml, spec_problems
+from vfiodeck.core.vm.newvm import DiskSpec, VmSpec, build_domain_xml, new_volume_xml, spec_problems
 from vfiodeck.gui.vms import errors
+from vfiodeck.gui.vms.domain_model import device_label
 from vfiodeck.gui.vms.workers import JobRunner
-
-HIDE_WHY = (
-    "Older NVIDIA drivers (before 465) stop with “Code 43” when they see a hypervisor; hiding it "
-    "(KVM hidden, a Hyper-V vendor id) lets them load. Newer drivers don't need it."
-)
 
 
 def _path_row(edit: QLineEdit, title: str, directory: bool = False) -> QWidget:
@@ -96,9 +94,23 @@ class BasicsPage(QWizardPage):
         self.problem.setStyleSheet("color: #b71c1c")
         form.addRow(self.problem)
         self.name.textChanged.connect(lambda _t: self.completeChanged.emit())
+        self.uefi.toggled.connect(lambda _on: self.completeChanged.emit())
+
+    def spec(self) -> VmSpec:
+        """This page's part of the VM (the others add theirs in ``NewVmWizard.spec``)."""
+        uefi = self.uefi.isChecked()
+        return VmSpec(
+            name=self.name.text().strip(),
+            memory_mib=self.memory.value(),
+            vcpus=self.vcpus.value(),
+            firmware="efi" if uefi else "bios",
+            secure_boot=uefi and self.secure_boot.isChecked(),
+            tpm=self.tpm.isChecked(),
+            hyperv=self.hyperv.isChecked(),
+        )
 
     def isComplete(self) -> bool:  # noqa: N802
-        problems = spec_problems(NewVmSpec(self.name.text(), self.memory.value(), self.vcpus.value()))
+        problems = spec_problems(self.spec())
         self.problem.setText(problems[0] if problems else "")
         return not problems
 
@@ -136,7 +148,10 @@ class StoragePage(QWizardPage):
     def disk(self) -> tuple[str | None, int | None]:
         """(path, size in GiB to create, or None for an existing one)."""
         if self.new.isChecked():
-            return self.new_path.text().strip() or None, self.disk_size.value()
+            path = self.new_path.text().strip()
+            if path and not path.endswith(".qcow2"):
+                path += ".qcow2"  # the volume new_volume_xml makes is named so
+            return path or None, self.disk_size.value()
         if self.existing.isChecked():
             return self.existing_path.text().strip() or None, None
         return None, None
@@ -156,7 +171,7 @@ class DevicesPage(QWizardPage):
         for cand in self.candidates:
             assert host is not None  # candidates exist only for a host
             how = "alone" if cand.isolated else f"with {len(cand.blockers)} blocker(s)"
-            item = QListWidgetItem(f"{label(host, cand.device)}  — {cand.kind.value}, {how}")
+            item = QListWidgetItem(f"{device_label(host, cand.device)}  — {cand.kind.value}, {how}")
             item.setFlags(item.flags() | Qt.ItemFlag.ItemIsUserCheckable)
             item.setCheckState(Qt.CheckState.Unchecked)
             item.setToolTip(cand.verdict)
@@ -165,10 +180,10 @@ class DevicesPage(QWizardPage):
             layout.addWidget(QLabel("No passthrough candidates on this host."))
         layout.addWidget(self.list)
         self.hide_hv = QCheckBox("Hide the hypervisor from the guest (NVIDIA)")
-        why = QLabel(HIDE_WHY)
-        why.setWordWrap(True)
+        self.hide_why = QLabel(HIDE_HYPERVISOR_WHY)
+        self.hide_why.setWordWrap(True)
         layout.addWidget(self.hide_hv)
-        layout.addWidget(why)
+        layout.addWidget(self.hide_why)
         self.list.itemChanged.connect(self._changed)
 
     def chosen(self) -> list[Candidate]:
@@ -184,17 +199,22 @@ class DevicesPage(QWizardPage):
                 self.list.item(i).setCheckState(Qt.CheckState.Checked if checked else Qt.CheckState.Unchecked)
 
     def addresses(self) -> tuple[str, ...]:
+        """Every function of the chosen cards and of what shares their IOMMU groups (the list says
+        "with N blocker(s)": a new VM takes them along, bridges excepted)."""
         if self.host is None:
             return ()
-        functions = [a for c in self.chosen() for a in (*c.functions, *c.blockers)]
-        return tuple(slot_functions(self.host, functions))
+        chosen = [a for c in self.chosen() for a in c.functions]
+        return functions_and_blockers(self.host, chosen, take_blockers=True)[0]
+
+    def device_ids(self) -> tuple[tuple[str, str], ...]:
+        if self.host is None:
+            return ()
+        devices = (self.host.device(a) for a in self.addresses())
+        return tuple((d.address, d.ids) for d in devices if d is not None and d.ids is not None)
 
     def _changed(self, _item: QListWidgetItem) -> None:
-        nvidia = any(
-            (dev := self.host.device(c.device)) is not None and dev.vendor_id == "10de"
-            for c in self.chosen()
-            if self.host is not None
-        )
+        host = self.host
+        nvidia = host is not None and any(is_nvidia_consumer_gpu(host.device(a)) for a in self.addresses())
         if nvidia and not self.hide_hv.isChecked():
             self.hide_hv.setChecked(True)
 
@@ -250,8 +270,9 @@ class ReviewPage(QWizardPage):
     def initializePage(self) -> None:  # noqa: N802
         wizard = self.wizard()
         if isinstance(wizard, NewVmWizard):
-            self.xml.setPlainText(build_domain_xml(wizard.spec()))
-            self.error.clear()
+            spec = wizard.spec()
+            self.xml.setPlainText(build_domain_xml(spec))
+            self.error.setText(" ".join(spec_problems(spec)))
 
 
 class NewVmWizard(QWizard):
@@ -274,21 +295,14 @@ class NewVmWizard(QWizard):
         self._defining = False
         self.resize(780, 620)
 
-    def spec(self) -> NewVmSpec:
+    def spec(self) -> VmSpec:
         path, _size = self.storage.disk()
-        fmt = "qcow2" if path is None or path.endswith(".qcow2") else "raw"
-        return NewVmSpec(
-            name=self.basics.name.text().strip(),
-            memory_mib=self.basics.memory.value(),
-            vcpus=self.basics.vcpus.value(),
-            uefi=self.basics.uefi.isChecked(),
-            secure_boot=self.basics.uefi.isChecked() and self.basics.secure_boot.isChecked(),
-            tpm=self.basics.tpm.isChecked(),
-            hyperv=self.basics.hyperv.isChecked(),
-            disk_path=path,
-            disk_format=fmt,
-            iso_path=self.storage.iso.text().strip() or None,
-            devices=self.devices.addresses(),
+        return dataclasses.replace(
+            self.basics.spec(),
+            disk=DiskSpec.for_path(path) if path else None,
+            iso=self.storage.iso.text().strip() or None,
+            hostdevs=self.devices.addresses(),
+            hostdev_ids=self.devices.device_ids(),
             pinning=self.pinning.plan,
             hugepages=self.pinning.hugepages.isChecked(),
             hide_hypervisor=self.devices.hide_hv.isChecked(),
@@ -298,7 +312,12 @@ class NewVmWizard(QWizard):
         """Define on a worker; close only when libvirt took it."""
         if self._defining:
             return
-        xml = self.review.xml.toPlainText() or build_domain_xml(self.spec())
+        spec = self.spec()
+        problems = spec_problems(spec)
+        if problems:  # e.g. a relative disk path typed on the storage page
+            self.review.error.setText(" ".join(problems))
+            return
+        xml = self.review.xml.toPlainText() or build_domain_xml(spec)
         path, size = self.storage.disk()
         name = self.basics.name.text().strip()
         self._defining = True
@@ -337,11 +356,7 @@ def create_volume(hv: Hypervisor, path: str, size_gib: int) -> None:
         for pool in hv.conn.listAllStoragePools(0):
             target = etree.fromstring(pool.XMLDesc(0).encode()).findtext("target/path")
             if target and os.path.normpath(target) == os.path.normpath(folder):
-                vol = (
-                    f"<volume><name>{name}</name><capacity unit='GiB'>{size_gib}</capacity>"
-                    "<target><format type='qcow2'/></target></volume>"
-                )
-                pool.createXML(vol, 0)
+                pool.createXML(new_volume_xml(name, size_gib), 0)
                 return
     except libvirt.libvirtError as err:
         raise translate(err) from err

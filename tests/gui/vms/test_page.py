@@ -7,6 +7,7 @@ from PySide6.QtCore import Qt
 from pytestqt.qtbot import QtBot
 
 from tests.gui.vms.conftest import Recorder
+from vfiodeck.core.plan.assign import HIDE_HYPERVISOR_WHY
 from vfiodeck.core.vm.domainxml import DomainXml
 from vfiodeck.gui.vms.dialogs import BlockersDialog, DiffDialog, PreflightDialog, preflight_html
 from vfiodeck.gui.vms.domain_model import make_pci_mime
@@ -23,10 +24,12 @@ def _drop(page: VmsPage, name: str, addresses: list[str]) -> None:
     page.proxy.dropMimeData(mime, Qt.DropAction.CopyAction, -1, -1, target)
 
 
+def _doc(page: VmsPage, name: str) -> DomainXml:
+    return DomainXml.parse(page.controllers[next(iter(page.controllers))].hv.inactive_xml(name))
+
+
 def _devices(page: VmsPage, name: str) -> tuple[str, ...]:
-    return DomainXml.parse(
-        page.controllers[next(iter(page.controllers))].hv.inactive_xml(name)
-    ).pci_hostdevs()
+    return _doc(page, name).pci_hostdevs()
 
 
 def _row_devices(page: VmsPage, name: str) -> tuple[str, ...]:
@@ -40,10 +43,18 @@ def test_drop_gpu_shows_diff_defines_and_undo_restores(
     _drop(page, "gaming", GTX1080)
     qtbot.waitUntil(lambda: _row_devices(page, "gaming") == ("0000:08:00.0", "0000:08:00.1"))
     (shown,) = recorder.diffs
-    assert "Pass 08:00.0 GeForce GTX 1080, 08:00.1" in shown
+    assert shown.startswith("Pass GeForce GTX 1080 (08:00.0), ")
     assert "+    <hostdev mode='subsystem' type='pci' managed='yes'>" in shown
     assert "+        <address domain='0x0000' bus='0x08' slot='0x00' function='0x1'/>" in shown
+    # A GeForce: the diff hides the hypervisor and the intro says why.
+    assert f"The change also hides the hypervisor from the guest: {HIDE_HYPERVISOR_WHY}" in shown
+    assert "+      <hidden state='on'/>" in shown
     assert _devices(page, "gaming") == ("0000:08:00.0", "0000:08:00.1")
+    # The ids lspci -nn lists for the X399's GTX 1080 and its HDMI audio, kept for the pre-flight.
+    assert _doc(page, "gaming").recorded_device_ids() == {
+        "0000:08:00.0": "10de:1b80",
+        "0000:08:00.1": "10de:10f0",
+    }
     qtbot.waitUntil(lambda: len(page.undo_stack) == 1)
     assert page.undo_action.isEnabled()
     assert "Ctrl+Z" in page.status.text()
@@ -51,6 +62,8 @@ def test_drop_gpu_shows_diff_defines_and_undo_restores(
     page.undo_action.trigger()
     qtbot.waitUntil(lambda: _row_devices(page, "gaming") == ())
     assert _devices(page, "gaming") == ()
+    assert not _doc(page, "gaming").kvm_hidden()
+    assert _doc(page, "gaming").recorded_device_ids() == {}
     assert page.undo_stack == []
     qtbot.waitUntil(lambda: page.status.text().startswith("Undone: Assign"))
 
@@ -84,13 +97,13 @@ def test_taking_the_blockers_passes_the_whole_group(qtbot: QtBot, page: VmsPage,
     _drop(page, "gaming", ["0000:04:00.0"])
     want = ("0000:01:00.0", "0000:01:00.1", "0000:04:00.0", "0000:05:00.0", "0000:06:00.0")
     qtbot.waitUntil(lambda: _row_devices(page, "gaming") == want)
-    assert "Taken along from the shared IOMMU group" in recorder.diffs[0]
+    assert "⚠ The VM also takes 0000:01:00.0, 0000:01:00.1, 0000:05:00.0, 0000:06:00.0;" in recorder.diffs[0]
 
 
 def test_device_of_another_vm_is_flagged(qtbot: QtBot, page: VmsPage, recorder: Recorder) -> None:
     _drop(page, "gaming", ["0000:43:00.0"])  # "workstation" passes it already
     qtbot.waitUntil(lambda: len(recorder.diffs) == 1)
-    assert "43:00.0 GeForce GTX 1060 6GB is already assigned to “workstation”" in recorder.diffs[0]
+    assert "⚠ VM “workstation” already has 0000:43:00.0 (GP106 [GeForce GTX 1060 6GB])" in recorder.diffs[0]
 
 
 def test_start_with_failing_preflight_lists_the_problem(
