@@ -29,6 +29,7 @@ from vfiodeck.core.vm.events import (
     EventSubscription,
     LifecycleCallback,
     ensure_event_loop,
+    release_connection,
     subscribe_lifecycle,
 )
 
@@ -167,6 +168,7 @@ class Hypervisor:
     def close(self) -> None:
         conn, self._conn = self._conn, None
         if conn is not None:
+            release_connection(conn)
             try:
                 conn.close()
             except libvirt.libvirtError:

@@ -138,6 +138,23 @@ class EventSubscription:
                 pass  # the connection is gone, and the registration with it
 
 
+def release_connection(conn: libvirt.virConnect) -> None:
+    """Drop every lifecycle callback of ``conn`` and its libvirt registration. Call it before the
+    connection closes: a registration that outlives its connection can crash libvirt's event loop
+    thread when the loop next dispatches (seen as a segfault in virEventRunDefaultImpl)."""
+    with _hubs_lock:
+        hub = _hubs.pop(id(conn), None)
+        if hub is None:
+            return
+        hub.callbacks.clear()
+        libvirt_id, hub.libvirt_id = hub.libvirt_id, None
+    if libvirt_id is not None:
+        try:
+            conn.domainEventDeregisterAny(libvirt_id)
+        except libvirt.libvirtError:
+            pass  # the connection is already gone, and the registration with it
+
+
 def subscribe_lifecycle(conn: libvirt.virConnect, callback: LifecycleCallback) -> EventSubscription | None:
     """Call ``callback`` for every lifecycle event of every domain on ``conn``. Returns None when the
     driver does not deliver events (then poll instead). Exceptions from ``callback`` are logged, not

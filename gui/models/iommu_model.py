@@ -137,9 +137,9 @@ class IommuGroupModel(QAbstractItemModel):
     def _build(self, host: HostModel, candidates: tuple[Candidate, ...]) -> None:
         by_function = {a: c for c in candidates for a in c.functions}
         blocked_by: dict[str, list[str]] = {}
-        for cand in candidates:
-            for blocker in cand.blockers:
-                blocked_by.setdefault(blocker, []).append(cand.device)
+        for candidate in candidates:
+            for blocker in candidate.blockers:
+                blocked_by.setdefault(blocker, []).append(candidate.device)
         groups: list[tuple[int | None, tuple[str, ...]]] = [(g.id, g.devices) for g in host.iommu.groups]
         listed = {a for _, members in groups for a in members}
         loose = tuple(d.address for d in host.pci_devices if d.address not in listed)

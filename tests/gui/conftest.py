@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")  # before any Qt import
+os.environ.setdefault("QT_NO_GLIB", "1")  # see gui/__init__.py: libvirt's loop owns GLib's context
 
 from pathlib import Path  # noqa: E402
 
