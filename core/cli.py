@@ -21,7 +21,8 @@ class _VersionAction(argparse.Action):
     """--version, with the version looked up only when asked (it costs ~40 ms at startup)."""
 
     def __init__(self, option_strings: list[str], dest: str = argparse.SUPPRESS, **kwargs: object) -> None:
-        super().__init__(option_strings, dest, nargs=0, default=argparse.SUPPRESS, help=str(kwargs.get("help")))
+        help_text = str(kwargs.get("help"))
+        super().__init__(option_strings, dest, nargs=0, default=argparse.SUPPRESS, help=help_text)
 
     def __call__(
         self,
