@@ -32,6 +32,7 @@ from PySide6.QtWidgets import (
 )
 
 from vfiodeck.gui.errors import show_error, show_exception
+from vfiodeck.gui.mime import PCI_MIME
 from vfiodeck.gui.settings import open_settings
 from vfiodeck.gui.worker import Jobs
 from vfiodeck.resources import demo_host_path, demo_libvirt_xml, icon_path
@@ -45,7 +46,6 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 PAGES = ("Host", "VMs", "Readiness")
-PCI_MIME = "application/x-vfiodeck-pci"  # what the group tree drags (see gui/models/iommu_model.py)
 
 
 def demo_uri() -> str:

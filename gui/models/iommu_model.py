@@ -24,8 +24,7 @@ from PySide6.QtGui import QBrush, QColor, QIcon
 from vfiodeck.core.host.candidates import device_kind, display_name
 from vfiodeck.core.host.model import Candidate, HostModel, PciDevice
 from vfiodeck.core.host.pci import address_key, short_address
-
-PCI_MIME = "application/x-vfiodeck-pci"
+from vfiodeck.gui.mime import PCI_MIME
 
 ModelIndex = QModelIndex | QPersistentModelIndex
 

@@ -24,9 +24,8 @@ from PySide6.QtGui import QBrush, QColor
 from vfiodeck.core.host.candidates import display_name
 from vfiodeck.core.host.model import HostModel
 from vfiodeck.core.vm.connection import DomainState
+from vfiodeck.gui.mime import PCI_MIME
 from vfiodeck.gui.vms.connection import DomainRow
-
-PCI_MIME = "application/x-vfiodeck-pci"  # what the Host view's group tree drags
 
 ModelIndex = QModelIndex | QPersistentModelIndex
 
