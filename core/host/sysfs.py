@@ -20,8 +20,11 @@ _HEX_DIGITS = frozenset("0123456789abcdef")
 
 
 def parse_cpulist(text: str) -> tuple[int, ...] | None:
-    """Parse a kernel cpulist ("0-3,8,10-11"); None when it is not one. An empty list is ()."""
-    text = text.strip()
+    """Parse a kernel cpulist ("0-3,8,10-11"); None when it is not one. An empty list is ().
+
+    NUL bytes are dropped: since Linux 5.15 the topology cpumap files are binary attributes
+    that end in "\n\0" (seen in the Kunpeng 920 capture)."""
+    text = text.replace("\x00", "").strip()
     if not text:
         return ()
     cpus: set[int] = set()

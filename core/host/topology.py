@@ -21,7 +21,7 @@ from vfiodeck.core.host.model import (
     ProblemKind,
     Topology,
 )
-from vfiodeck.core.host.sysfs import Reader, parse_cpulist
+from vfiodeck.core.host.sysfs import Reader
 
 CPU_DIR = "sys/devices/system/cpu"
 NODE_DIR = "sys/devices/system/node"
@@ -35,26 +35,13 @@ _CACHE_SIZE = re.compile(r"(\d+)\s*([KMG])(?:i?B)?", re.IGNORECASE)
 _SIZE_UNIT_KIB = {"K": 1, "M": 1024, "G": 1024 * 1024}
 
 
-def read_cpulist(reader: Reader, rel: str) -> tuple[int, ...] | None:
-    """``Reader.cpulist`` that also accepts a trailing NUL byte: Linux 5.15 turned the topology
-    cpumap files into binary attributes that end in "\\n\\0" (seen in the Kunpeng 920 capture)."""
-    text = reader.text(rel)
-    if text is None:
-        return None
-    cleaned = text.replace("\x00", "")
-    cpus: tuple[int, ...] | None = parse_cpulist(cleaned)
-    if cpus is None:
-        reader.problem(rel, ProblemKind.GARBAGE, f"not a cpulist: {cleaned.strip()[:40]!r}")
-    return cpus
-
-
 # -- online CPUs ------------------------------------------------------------------------------
 
 
 def online_cpus(reader: Reader) -> tuple[int, ...]:
     """``cpu/online`` when it parses; otherwise the cpuN folders not marked offline."""
     rel = f"{CPU_DIR}/online"
-    cpus = read_cpulist(reader, rel)
+    cpus = reader.cpulist(rel)
     if cpus:
         return cpus
     if cpus == ():
@@ -91,10 +78,10 @@ def _listed_siblings(reader: Reader, cpu: int) -> tuple[int, ...]:
     ``thread_siblings_list``; both hold the same list where both exist."""
     base = f"{CPU_DIR}/cpu{cpu}/topology"
     rel = f"{base}/core_cpus_list"
-    listed = read_cpulist(reader, rel)
+    listed = reader.cpulist(rel)
     if listed is None and not reader.exists(rel):
         rel = f"{base}/thread_siblings_list"
-        listed = read_cpulist(reader, rel)
+        listed = reader.cpulist(rel)
     if listed == ():
         reader.problem(rel, ProblemKind.GARBAGE, "empty cpulist")
     return listed or ()
@@ -191,7 +178,7 @@ def _node_hugepages(reader: Reader, node: int) -> tuple[tuple[int, int], ...]:
 
 def _read_node(reader: Reader, node: int, online: frozenset[int]) -> NumaNode:
     # An empty cpulist is normal here: memory-only nodes (CXL, Optane, HBM) have no CPUs.
-    cpus = read_cpulist(reader, f"{NODE_DIR}/node{node}/cpulist") or ()
+    cpus = reader.cpulist(f"{NODE_DIR}/node{node}/cpulist") or ()
     return NumaNode(
         id=node,
         cpus=tuple(c for c in cpus if c in online),
@@ -234,7 +221,7 @@ def _l3_of(reader: Reader, cpu: int, online: frozenset[int]) -> CacheDomain | No
         if reader.integer(f"{base}/level") != 3 or reader.string(f"{base}/type") == "Instruction":
             continue
         rel = f"{base}/shared_cpu_list"
-        shared = read_cpulist(reader, rel)
+        shared = reader.cpulist(rel)
         if shared == ():
             reader.problem(rel, ProblemKind.GARBAGE, "empty cpulist")
         if not shared:
