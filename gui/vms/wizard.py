@@ -38,7 +38,8 @@ from vfiodeck.core.host.model import Candidate, HostModel
 from vfiodeck.core.plan.assign import HIDE_HYPERVISOR_WHY, functions_and_blockers, is_nvidia_consumer_gpu
 from vfiodeck.core.plan.pinning import PinningPlan, plan_pinning
 from vfiodeck.core.vm.connection import Hypervisor
-from vfiodeck.core.vm.newvm import DiskSpec, VmSpec, build_domain_xml, new_volume_xml, spec_problems
+from vfiodeck.core.vm.newvm import DiskSpec, VmSpec, build_domain_xml, spec_problems
+from vfiodeck.core.vm.storage import create_volume
 from vfiodeck.gui.vms import errors
 from vfiodeck.gui.vms.domain_model import device_label
 from vfiodeck.gui.vms.workers import JobRunner
@@ -342,25 +343,3 @@ class NewVmWizard(QWizard):
         summary, details = errors.describe(err)
         self.review.error.setText(f"Not defined: {summary}")
         errors.show_error(self, f"The VM was not defined: {summary}", details)
-
-
-def create_volume(hv: Hypervisor, path: str, size_gib: int) -> None:
-    """A new qcow2 volume at ``path`` in the libvirt storage pool whose directory holds it."""
-    import libvirt
-    from lxml import etree
-
-    from vfiodeck.core.vm.errors import VmError, translate
-
-    folder, name = os.path.split(path)
-    try:
-        for pool in hv.conn.listAllStoragePools(0):
-            target = etree.fromstring(pool.XMLDesc(0).encode()).findtext("target/path")
-            if target and os.path.normpath(target) == os.path.normpath(folder):
-                pool.createXML(new_volume_xml(name, size_gib), 0)
-                return
-    except libvirt.libvirtError as err:
-        raise translate(err) from err
-    raise VmError(
-        f"No libvirt storage pool holds {folder}: create the image yourself (qemu-img create -f qcow2 "
-        f"{path} {size_gib}G) and choose “Existing image”, or pick a folder of a pool."
-    )
