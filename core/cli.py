@@ -7,14 +7,17 @@ the window understands (--root, --demo, --connect) are parsed here too so ``--he
 from __future__ import annotations
 
 import argparse
-import json
-import logging
+import importlib
 import sys
-from pathlib import Path
 
 from vfiodeck.core.errors import VfioDeckError
 
-log = logging.getLogger(__name__)
+# Sub-command -> the module under vfiodeck.core.commands whose run(args) carries it out. A module
+# is imported only when its command runs, so `inspect` pays for nothing it does not use.
+COMMANDS = {
+    "inspect": "inspect",
+    "snapshot": "snapshot",
+}
 
 
 class _VersionAction(argparse.Action):
@@ -77,46 +80,23 @@ def build_parser() -> argparse.ArgumentParser:
 
 def run(args: argparse.Namespace) -> int:
     """Run a sub-command. Errors are one line on stderr and exit status 2, never a traceback."""
+    import logging  # here, not at the top: the window's start-up does not need it
+
     logging.basicConfig(
         level=logging.DEBUG if args.verbose else logging.WARNING, format="%(levelname)s %(message)s"
     )
+    module_name = COMMANDS.get(args.command)
+    if module_name is None:
+        print(f"vfio-deck: unknown command {args.command!r}", file=sys.stderr)
+        return 2
     try:
-        if args.command == "inspect":
-            return _inspect(args)
-        if args.command == "snapshot":
-            return _snapshot(args)
+        module = importlib.import_module(f"vfiodeck.core.commands.{module_name}")
+        return int(module.run(args))
     except VfioDeckError as exc:
         print(f"vfio-deck: {exc}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         return 130
-    print(f"vfio-deck: unknown command {args.command!r}", file=sys.stderr)
-    return 2
-
-
-def _inspect(args: argparse.Namespace) -> int:
-    from vfiodeck.core.host.root import HostRoot
-    from vfiodeck.core.host.scan import scan_host
-    from vfiodeck.core.report import inspect_dict, text_report
-
-    root = HostRoot.open(args.root)
-    host = scan_host(root)
-    if args.json:
-        json.dump(inspect_dict(host, root), sys.stdout, indent=2, sort_keys=False)
-        sys.stdout.write("\n")
-    else:
-        sys.stdout.write(text_report(host, root))
-    return 0
-
-
-def _snapshot(args: argparse.Namespace) -> int:
-    from vfiodeck.core.host.root import HostRoot
-    from vfiodeck.core.snapshot import write_snapshot
-
-    root = HostRoot.open(args.root)
-    summary = write_snapshot(root, Path(args.output))
-    print(f"wrote {args.output}: {summary.files} files, {summary.bytes_written // 1024} KiB")
-    return 0
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -1,0 +1,1 @@
+"""One module per ``vfio-deck`` sub-command, imported only when that command runs."""
