@@ -31,9 +31,8 @@ class LoadedHost:
 
 def load_host(spec: str | None, demo: bool = False) -> LoadedHost:
     """Open and scan a host root (runs on a worker thread: it reads many files)."""
-    from vfiodeck.core.host.candidates import find_candidates
     from vfiodeck.core.host.scan import scan_host
 
     root = HostRoot.open(spec)
     host = scan_host(root)
-    return LoadedHost(root, host, find_candidates(host), spec, demo)
+    return LoadedHost(root, host, host.candidates, spec, demo)  # computed here, off the GUI thread

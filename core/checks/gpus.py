@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from vfiodeck.core.checks.model import Check, Status
-from vfiodeck.core.host.candidates import display_name, find_candidates
+from vfiodeck.core.host.candidates import display_name
 from vfiodeck.core.host.model import Bar, CandidateKind, HostModel, PciDevice
 from vfiodeck.core.host.pci import short_address
 from vfiodeck.core.host.sysfs import Reader
@@ -25,8 +25,8 @@ VENDOR_RESET_FIX = (
 
 
 def host_gpus(host: HostModel) -> tuple[PciDevice, ...]:
-    """The first function of every GPU slot, by address."""
-    found = [host.device(c.device) for c in find_candidates(host) if c.kind is CandidateKind.GPU]
+    """The leading function of every GPU candidate, by address (the scan's candidates, not recomputed)."""
+    found = [host.device(c.device) for c in host.candidates if c.kind is CandidateKind.GPU]
     return tuple(dev for dev in found if dev is not None)
 
 
