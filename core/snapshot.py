@@ -212,11 +212,12 @@ class _Collector:
                 return
             target = os.path.realpath(path)
             root_real = os.path.realpath(self.root.path)
-            if os.path.isdir(target) and target.startswith(root_real + os.sep):
+            if os.path.isdir(target) and target.startswith(root_real.rstrip(os.sep) + os.sep):
                 # A link to a directory (e.g. sys/class/iommu/dmar0): keep the link, capture nothing below.
                 return
-            if os.path.isfile(target) and target.startswith(root_real + os.sep):
-                self.add_file(os.path.relpath(target, root_real))
+            if os.path.isfile(target) and target.startswith(root_real.rstrip(os.sep) + os.sep):
+                real = os.path.relpath(target, root_real)
+                self.add_file(real, presence_only=real.endswith(PRESENCE_ONLY_SUFFIXES))
         elif os.path.isdir(path):
             self.add_dir(rel)
         elif os.path.isfile(path):
@@ -252,7 +253,7 @@ class _Collector:
         """Where a link under the root really leads, relative to the root; None outside it."""
         root_real = os.path.realpath(self.root.path)
         target = os.path.realpath(self._abs(rel))
-        if not target.startswith(root_real + os.sep) or not os.path.isdir(target):
+        if not target.startswith(root_real.rstrip(os.sep) + os.sep) or not os.path.isdir(target):
             return None
         return os.path.relpath(target, root_real)
 
@@ -325,7 +326,7 @@ class _Collector:
             link_rel = f"sys/bus/pci/devices/{name}"
             self.add_link(link_rel)
             target = os.path.realpath(self._abs(link_rel))
-            if not target.startswith(root_real + os.sep) or not os.path.isdir(target):
+            if not target.startswith(root_real.rstrip(os.sep) + os.sep) or not os.path.isdir(target):
                 continue
             dev_rel = os.path.relpath(target, root_real)
             self.add_dir(dev_rel)

@@ -42,3 +42,17 @@ def hwloc_root() -> Callable[[str], HostRoot]:
         return cache[name]
 
     return get
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line("markers", "host: reads this machine's real / (runs only with -m host)")
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Tests that read the live host depend on this machine: they run only when asked for."""
+    if "host" in (config.getoption("-m") or ""):
+        return
+    skip = pytest.mark.skip(reason="reads the live host: run with -m host")
+    for item in items:
+        if "host" in item.keywords and item.get_closest_marker("host") is not None:
+            item.add_marker(skip)

@@ -309,5 +309,5 @@ def find_host_uses(reader: Reader, devices: tuple[PciDevice, ...]) -> tuple[Host
     )
     unique = list(dict.fromkeys(uses))
     order = list(HostUseKind)
-    unique.sort(key=lambda u: (address_key(u.address), order.index(u.what), u.detail))
+    unique.sort(key=lambda u: (address_key(u.address), order.index(u.what)))  # stable: discovery order
     return tuple(unique)
