@@ -45,7 +45,7 @@ def test_bridges_never_block(listing_host: ListingHost) -> None:
     assert _device(host, "0000:00:08.2").class_id == "0604"
     assert sata.isolated
     assert sata.blockers == ()
-    assert sata.verdict.endswith("1 function, group 4 holds only them and 2 bridges")
+    assert sata.verdict.endswith("1 function, group 4 holds only it and 2 bridges")
 
 
 def test_a_non_bridge_in_the_group_blocks(listing_host: ListingHost) -> None:
