@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
+from vfiodeck.core.checks.context import CheckContext
 from vfiodeck.core.checks.model import Check, Status
-from vfiodeck.core.host.model import HostModel
-from vfiodeck.core.host.sysfs import Reader
 
 MEMINFO = "proc/meminfo"
 TITLE = "Hugepages reserved for VM memory"
@@ -34,7 +33,8 @@ def _mib(kib: int) -> str:
     return f"{kib // 1024} MiB" if kib < 1 << 20 else f"{kib / (1 << 20):g} GiB"
 
 
-def check_hugepages(host: HostModel, reader: Reader) -> Check:
+def check_hugepages(ctx: CheckContext) -> Check:
+    host, reader = ctx.host, ctx.reader
     parts: list[str] = []
     reserved_kib = 0
     nodes = [n for n in host.topology.numa_nodes if n.hugepages]

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import json
 
+from vfiodeck.core.checks.context import CheckContext
 from vfiodeck.core.checks.model import Check, Status
-from vfiodeck.core.host.model import HostModel, ProblemKind
+from vfiodeck.core.host.model import ProblemKind
 from vfiodeck.core.host.sysfs import Reader
 
 TITLE = "UEFI firmware for guests (OVMF)"
@@ -34,7 +35,8 @@ def _descriptor_target(reader: Reader, rel: str) -> str | None:
     return f"{'/'.join(str(a) for a in archs) or '?'} -> {image or '?'}"
 
 
-def check_ovmf(host: HostModel, reader: Reader) -> Check:
+def check_ovmf(ctx: CheckContext) -> Check:
+    reader = ctx.reader
     for folder in DESCRIPTOR_DIRS:
         found = [
             (name, target)
