@@ -8,7 +8,7 @@ from vfiodeck.core.checks.readiness import assess
 from vfiodeck.core.checks.run import check_to_dict
 from vfiodeck.core.checks.text import checklist_lines
 from vfiodeck.core.host.candidates import device_kind, find_candidates
-from vfiodeck.core.host.model import Candidate, HostModel, PciDevice
+from vfiodeck.core.host.model import AcsFlags, Candidate, HostModel, PciCapabilities, PciDevice
 from vfiodeck.core.host.root import HostRoot
 from vfiodeck.core.host.sysfs import Reader
 
@@ -29,7 +29,36 @@ def _device_dict(dev: PciDevice) -> dict[str, Any]:
         "numa_node": dev.numa_node,
         "boot_vga": dev.boot_vga,
         "reset_methods": list(dev.reset_methods) if dev.reset_methods is not None else None,
+        "capabilities": _capabilities_dict(dev.capabilities),
     }
+
+
+def _flags_dict(flags: AcsFlags | None) -> dict[str, bool] | None:
+    if flags is None:
+        return None
+    return {name: getattr(flags, name) for name in ("sv", "tb", "rr", "cr", "uf", "ec", "dt")}
+
+
+def _capabilities_dict(caps: PciCapabilities | None) -> dict[str, Any] | None:
+    if caps is None:
+        return None
+    acs: dict[str, Any] | None = None
+    if caps.acs is not None:
+        acs = {"present": False}
+        if caps.acs.present:
+            acs = {"present": True, "cap": _flags_dict(caps.acs.cap), "ctrl": _flags_dict(caps.acs.ctrl)}
+    sriov: dict[str, Any] | None = None
+    if caps.sriov is not None:
+        sriov = {"present": False}
+        if caps.sriov.present:
+            sriov = {"present": True, "total_vfs": caps.sriov.total_vfs, "num_vfs": caps.sriov.num_vfs}
+    rebar = None
+    if caps.rebar is not None:
+        rebar = [
+            {"bar": e.bar, "current_mib": e.current_mib, "supported_mib": list(e.supported_mib)}
+            for e in sorted(caps.rebar, key=lambda e: e.bar)
+        ]
+    return {"config_bytes": caps.config_bytes, "flr": caps.flr, "acs": acs, "rebar": rebar, "sriov": sriov}
 
 
 def _candidate_dict(cand: Candidate) -> dict[str, Any]:

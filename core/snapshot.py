@@ -98,7 +98,7 @@ PCI_FILES = (
     "d3cold_allowed",
 )
 PCI_LINKS = ("driver", "iommu_group")
-PCI_CONFIG_BYTES = 256  # the standard header and capability list; the extended space is not needed
+PCI_CONFIG_BYTES = 4096  # the extended space too: ACS, Resizable BAR and SR-IOV live there
 
 # Files that are large binaries and that we only need to know exist (firmware images).
 PRESENCE_ONLY_SUFFIXES = (".fd", ".bin", ".img")

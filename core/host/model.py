@@ -58,6 +58,52 @@ class Bar:
 
 
 @dataclass(frozen=True)
+class AcsFlags:
+    """The seven ACS bits, in register order (lspci: SrcValid TransBlk ReqRedir CmpltRedir
+    UpstreamFwd EgressCtrl DirectTrans)."""
+
+    sv: bool
+    tb: bool
+    rr: bool
+    cr: bool
+    uf: bool
+    ec: bool
+    dt: bool
+
+
+@dataclass(frozen=True)
+class Acs:
+    present: bool
+    cap: AcsFlags | None = None
+    ctrl: AcsFlags | None = None
+
+
+@dataclass(frozen=True)
+class RebarEntry:
+    bar: int
+    current_mib: int
+    supported_mib: tuple[int, ...]
+
+
+@dataclass(frozen=True)
+class Sriov:
+    present: bool
+    total_vfs: int | None = None
+    num_vfs: int | None = None
+
+
+@dataclass(frozen=True)
+class PciCapabilities:
+    """What config space says; None where the bytes read do not reach a field."""
+
+    config_bytes: int
+    flr: bool | None = None
+    acs: Acs | None = None
+    rebar: tuple[RebarEntry, ...] | None = None
+    sriov: Sriov | None = None
+
+
+@dataclass(frozen=True)
 class PciDevice:
     address: str  # canonical lowercase "dddd:bb:ss.f" (domain 4 or 5 hex digits)
     vendor_id: str | None = None  # 4 lowercase hex digits, no 0x
@@ -76,6 +122,7 @@ class PciDevice:
     device_name: str | None = None
     subsystem_name: str | None = None
     class_name: str | None = None
+    capabilities: PciCapabilities | None = None  # None: config could not be read
 
     @property
     def class_id(self) -> str | None:
