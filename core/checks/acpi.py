@@ -37,7 +37,7 @@ def _fix(ctx: CheckContext) -> str:
 
 def check_iommu_firmware(ctx: CheckContext) -> Check:
     reader = ctx.reader
-    names = reader.listdir(TABLES)
+    names = [n for n in reader.listdir(TABLES) if n[:4].isupper()]  # not the data/ and dynamic/ folders
     found = [name for name in names if name.rstrip("0123456789") in _IOMMU_TABLES]
     if found:
         return Check("iommu_firmware", Status.PASS, TITLE, f"{TABLES}: {', '.join(found)} present", "")

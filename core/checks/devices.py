@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from vfiodeck.core.checks.acs import candidate_path
 from vfiodeck.core.checks.context import CheckContext
 from vfiodeck.core.checks.framebuffer import framebuffer_owner
 from vfiodeck.core.checks.model import Status
@@ -54,16 +55,18 @@ def _reset_item(dev: PciDevice) -> DeviceItem:
     return DeviceItem("reset", Status.PASS, f"reset_method: {' '.join(methods)}")
 
 
-def _isolation_item(ctx: CheckContext, cand: Candidate) -> DeviceItem:
+def _isolation_items(ctx: CheckContext, cand: Candidate) -> list[DeviceItem]:
     if not ctx.host.iommu.enabled:
-        return DeviceItem("isolation", Status.UNKNOWN, "the IOMMU is off: no groups to judge by")
+        return [DeviceItem("isolation", Status.UNKNOWN, "the IOMMU is off: no groups to judge by")]
     if cand.isolated:
         groups = ", ".join(str(g) for g in cand.group_ids)
-        return DeviceItem("isolation", Status.PASS, f"alone in IOMMU group {groups}")
-    blockers = ", ".join(short_address(a) for a in cand.blockers)
-    return DeviceItem(
-        "isolation", Status.WARN, f"shares its IOMMU group with {blockers or 'unlisted devices'}"
-    )
+        return [DeviceItem("isolation", Status.PASS, f"alone in IOMMU group {groups}")]
+    blockers = ", ".join(short_address(a) for a in cand.blockers) or "unlisted devices"
+    status, words = candidate_path(ctx, cand)
+    return [
+        DeviceItem("isolation", Status.WARN, f"shares its IOMMU group with {blockers}"),
+        DeviceItem("ACS", status, "; ".join(words)),
+    ]
 
 
 def _rebar_item(ctx: CheckContext, dev: PciDevice) -> DeviceItem | None:
@@ -85,7 +88,7 @@ def device_rows(ctx: CheckContext) -> tuple[DeviceRow, ...]:
         dev = ctx.host.device(cand.device)
         if dev is None:
             continue
-        items = [_isolation_item(ctx, cand)]
+        items = _isolation_items(ctx, cand)
         if cand.kind is CandidateKind.GPU:
             items.append(_reset_item(dev))
             rebar = _rebar_item(ctx, dev)

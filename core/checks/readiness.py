@@ -13,11 +13,18 @@ from vfiodeck.core.checks.run import run_in_context
 from vfiodeck.core.host.model import Candidate, HostModel
 from vfiodeck.core.host.sysfs import Reader
 
+ROOT_NOTE = (
+    "Reading full PCI capabilities (FLR, ACS, Resizable BAR) needs root: as a normal user the kernel "
+    "shows only the first 64 bytes of each device's config space, and these live further in. Until "
+    "VFIO Deck can ask for them through its privileged helper, run `sudo vfio-deck check` to see them."
+)
+
 
 @dataclass(frozen=True)
 class Readiness:
     checks: tuple[Check, ...]
     devices: tuple[DeviceRow, ...]
+    root_note: str = ""  # why some device facts are missing and how to get them; "" when nothing is
 
     def count(self, status: Status) -> int:
         return sum(1 for check in self.checks if check.status is status)
@@ -49,4 +56,19 @@ class Readiness:
 def assess(host: HostModel, reader: Reader, candidates: tuple[Candidate, ...]) -> Readiness:
     """Every check and every candidate's row, from one context (the kernel log is read once)."""
     ctx = CheckContext(host, reader, candidates)
-    return Readiness(run_in_context(ctx), device_rows(ctx))
+    return Readiness(run_in_context(ctx), device_rows(ctx), _root_note(ctx))
+
+
+def _root_note(ctx: CheckContext) -> str:
+    """The note when this user read short config spaces on the live host (a capture's short files
+    say nothing about who reads them)."""
+    if not ctx.reader.root.live:
+        return ""
+    short = [
+        dev
+        for cand in ctx.candidates
+        if (dev := ctx.host.device(cand.device)) is not None
+        and dev.capabilities is not None
+        and dev.capabilities.config_bytes <= 64
+    ]
+    return ROOT_NOTE if short else ""

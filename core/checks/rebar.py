@@ -8,8 +8,6 @@ refuses the card. The window is set with OVMF's fw_cfg knob ``opt/ovmf/X-PciMmio
 
 from __future__ import annotations
 
-from typing import Any
-
 from vfiodeck.core.checks.context import CheckContext
 from vfiodeck.core.checks.model import Check, Status
 from vfiodeck.core.host.model import PciDevice
@@ -27,14 +25,9 @@ def _next_pow2(value: int) -> int:
 
 def _rebar_mib(dev: PciDevice) -> dict[int, int]:
     """BAR index -> the largest size Resizable BAR offers, when the config space was read."""
-    caps: Any = getattr(dev, "capabilities", None)
-    entries = getattr(caps, "rebar", None) if caps is not None else None
-    found: dict[int, int] = {}
-    for entry in entries or ():
-        sizes = list(getattr(entry, "supported_mib", ()) or ())
-        if sizes:
-            found[int(entry.bar)] = max(sizes)
-    return found
+    caps = dev.capabilities
+    entries = caps.rebar if caps is not None else None
+    return {entry.bar: max(entry.supported_mib) for entry in entries or () if entry.supported_mib}
 
 
 def gpu_bar_mib(ctx: CheckContext, lead: PciDevice) -> tuple[int, int, list[str]] | None:

@@ -6,6 +6,7 @@ import logging
 from collections.abc import Callable
 
 from vfiodeck.core.checks.acpi import check_iommu_firmware
+from vfiodeck.core.checks.acs import check_acs_path
 from vfiodeck.core.checks.context import CheckContext
 from vfiodeck.core.checks.cpu import check_cpu_virtualization
 from vfiodeck.core.checks.firmware import check_firmware_uefi, check_secure_boot
@@ -56,6 +57,7 @@ _FUNCTIONS: dict[str, CheckFn] = {
     "boot_framebuffer": check_boot_framebuffer,
     "reset_support": check_reset_support,
     "reset_bug": check_reset_bug,
+    "acs_path": check_acs_path,
     "rebar_fit": check_rebar_fit,
     "vfio_variant_driver": check_vfio_variant_driver,
     "kvm_device": check_kvm_device,

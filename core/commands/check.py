@@ -17,6 +17,7 @@ def check_json(readiness: Any) -> dict[str, Any]:
     return {
         "schema": 1,
         "summary": readiness.summary,
+        "root_note": readiness.root_note,
         "checks": [check_to_dict(check) for check in readiness.checks],
         "devices": [
             {
