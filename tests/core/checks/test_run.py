@@ -50,6 +50,7 @@ def test_ids_are_stable() -> None:
     assert CHECK_IDS == EXPECTED_IDS
 
 
+@pytest.mark.host
 def test_live_host_runs_every_check_in_order() -> None:
     root = HostRoot.open("/")
     host = scan_host(root)
@@ -80,13 +81,15 @@ def test_absent_evidence_never_fails(make_root: Callable[..., HostRoot]) -> None
     assert {c.status for c in checks.values()} == {Status.UNKNOWN}
 
 
-def test_a_crashing_check_becomes_unknown(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_crashing_check_becomes_unknown(
+    monkeypatch: pytest.MonkeyPatch, hwloc_root: Callable[[str], HostRoot]
+) -> None:
     def broken(ctx: CheckContext) -> Check:
         raise ValueError("odd file")
 
     patched = tuple((cid, broken if cid == "ovmf" else fn) for cid, fn in run_module._CHECKS)
     monkeypatch.setattr(run_module, "_CHECKS", patched)
-    root = HostRoot.open("/")
+    root = hwloc_root("32intel64-2p8co2t+8ve")
     host = scan_host(root)
     by_id = {c.id: c for c in run_checks(host, Reader(root), find_candidates(host))}
     assert by_id["ovmf"].status is Status.UNKNOWN
