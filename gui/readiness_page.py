@@ -84,6 +84,14 @@ class ReadinessPage(QWidget):
             "QLabel { background: #fff8e1; border: 1px solid #ffb300; padding: 6px; }"
         )
         self.root_note.hide()
+        self.snapshot_note = QLabel()
+        self.snapshot_note.setObjectName("readinessSnapshotNote")
+        self.snapshot_note.setTextFormat(Qt.TextFormat.PlainText)
+        self.snapshot_note.setWordWrap(True)
+        note_font = self.snapshot_note.font()
+        note_font.setItalic(True)
+        self.snapshot_note.setFont(note_font)
+        self.snapshot_note.hide()
 
         self.rerun = QPushButton("&Re-run checks")
         self.rerun.setObjectName("rerunChecksButton")
@@ -141,6 +149,7 @@ class ReadinessPage(QWidget):
         split.setChildrenCollapsible(False)
         layout = QVBoxLayout(self)
         layout.addLayout(top)
+        layout.addWidget(self.snapshot_note)
         layout.addWidget(self.root_note)
         layout.addWidget(split, 1)
         layout.addLayout(bottom)
@@ -160,10 +169,13 @@ class ReadinessPage(QWidget):
         if readiness is None:
             self.summary.setText("No host is open.")
             self.root_note.hide()
+            self.snapshot_note.hide()
             return
         self.summary.setText(plain(readiness.summary))
         self.root_note.setText(plain(readiness.root_note))
         self.root_note.setVisible(bool(readiness.root_note))
+        self.snapshot_note.setText(plain(readiness.snapshot_note))
+        self.snapshot_note.setVisible(bool(readiness.snapshot_note))
         for group, checks in readiness.grouped():
             group_item = self._group_item(group, checks)
             for check in checks:

@@ -55,8 +55,10 @@ def port_verdict(ctx: CheckContext, address: str) -> tuple[Status, str] | None:
         return Status.UNKNOWN, f"{name}: ACS not readable ({NEEDS_ROOT})"
     if not acs.present:
         return Status.WARN, f"{name}: no ACS capability"
-    ctrl = acs.ctrl
-    off = [flag.upper() for flag in _NEEDED if ctrl is None or not getattr(ctrl, flag)]
+    # As the kernel judges it (pci_acs_flags_enabled): a flag the port cannot do is not required.
+    cap, ctrl = acs.cap, acs.ctrl
+    wanted = [flag for flag in _NEEDED if cap is None or getattr(cap, flag)]
+    off = [flag.upper() for flag in wanted if ctrl is None or not getattr(ctrl, flag)]
     if off:
         return Status.WARN, f"{name}: ACS present but {' '.join(off)} off"
     return Status.PASS, f"{name}: ACS on"

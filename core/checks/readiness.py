@@ -20,11 +20,18 @@ ROOT_NOTE = (
 )
 
 
+SNAPSHOT_NOTE = (
+    "This is a capture, not a running computer: what it does not hold (the kernel log, device nodes, "
+    "sockets, some files) cannot be read, so those checks say why instead of passing or failing."
+)
+
+
 @dataclass(frozen=True)
 class Readiness:
     checks: tuple[Check, ...]
     devices: tuple[DeviceRow, ...]
     root_note: str = ""  # why some device facts are missing and how to get them; "" when nothing is
+    snapshot_note: str = ""  # on a capture: "not read" means the capture lacks the file
 
     def count(self, status: Status) -> int:
         return sum(1 for check in self.checks if check.status is status)
@@ -56,7 +63,10 @@ class Readiness:
 def assess(host: HostModel, reader: Reader, candidates: tuple[Candidate, ...]) -> Readiness:
     """Every check and every candidate's row, from one context (the kernel log is read once)."""
     ctx = CheckContext(host, reader, candidates)
-    return Readiness(run_in_context(ctx), device_rows(ctx), _root_note(ctx))
+    checks = run_in_context(ctx)
+    unread = sum(1 for check in checks if check.status is Status.UNKNOWN)
+    note = SNAPSHOT_NOTE if unread and not reader.root.live else ""
+    return Readiness(checks, device_rows(ctx), _root_note(ctx), note)
 
 
 def _root_note(ctx: CheckContext) -> str:

@@ -54,7 +54,8 @@ def _device_lines(readiness: Readiness, indent: str) -> list[str]:
 
 def checklist_text(readiness: Readiness, source: str) -> str:
     lines = [f"VFIO Deck readiness for {escape_controls(source)}", escape_controls(readiness.summary), ""]
-    if readiness.root_note:
-        lines += [readiness.root_note, ""]
+    for note in (readiness.root_note, readiness.snapshot_note):
+        if note:
+            lines += [note, ""]
     lines += checklist_lines(readiness)
     return "\n".join(lines).rstrip("\n") + "\n"

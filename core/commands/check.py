@@ -18,6 +18,7 @@ def check_json(readiness: Any) -> dict[str, Any]:
         "schema": 1,
         "summary": readiness.summary,
         "root_note": readiness.root_note,
+        "snapshot_note": readiness.snapshot_note,
         "checks": [check_to_dict(check) for check in readiness.checks],
         "devices": [
             {
