@@ -40,9 +40,8 @@ _UNITS_KIB = {
 @dataclass(frozen=True)
 class Demand:
     vm: str
-    memory_kib: int
-    page_kib: int | None  # None: the host's default huge page size
-    nodes: tuple[int, ...]  # () means any node
+    pages: tuple[tuple[int | None, int], ...]  # (page size kB or None for the default, KiB of RAM)
+    nodes: tuple[int, ...]  # host nodes from <numatune><memory nodeset>; () means any node
 
 
 def _kib(value: str | None, unit: str | None) -> int | None:
@@ -52,6 +51,32 @@ def _kib(value: str | None, unit: str | None) -> int | None:
     return int(int(value) * factor) if factor else None
 
 
+def _page_split(
+    root: etree._Element, backing: etree._Element, memory_kib: int
+) -> list[tuple[int | None, int]]:
+    """RAM per page size: a <page nodeset=...> covers those guest NUMA cells, a page without one
+    covers the rest (libvirt's rule); no <page> at all is the host's default size for everything."""
+    cells = {
+        cell.get("id"): _kib(cell.get("memory"), cell.get("unit")) or 0
+        for cell in root.iterfind("cpu/numa/cell")
+    }
+    split: list[tuple[int | None, int]] = []
+    left = memory_kib
+    rest_size: int | None = None
+    for page in backing.iterfind("page"):
+        size = _kib(page.get("size"), page.get("unit"))
+        nodeset = page.get("nodeset")
+        if nodeset is None:
+            rest_size = size
+            continue
+        covered = sum(cells.get(str(cell), 0) for cell in parse_cpulist(nodeset) or ())
+        split.append((size, covered))
+        left -= covered
+    if left > 0:
+        split.append((rest_size, left))
+    return split
+
+
 def parse_demand(xml: bytes) -> Demand | None:
     """What one domain definition asks for; None when it wants no huge pages (or does not parse)."""
     try:
@@ -59,18 +84,14 @@ def parse_demand(xml: bytes) -> Demand | None:
     except etree.XMLSyntaxError:
         return None
     backing = root.find("memoryBacking/hugepages")
-    if backing is None:
-        return None
     memory = root.find("memory")
     memory_kib = _kib(memory.text, memory.get("unit")) if memory is not None else None
-    if memory_kib is None:
+    if backing is None or memory_kib is None:
         return None
-    page = backing.find("page")
-    page_kib = _kib(page.get("size"), page.get("unit")) if page is not None else None
     tune = root.find("numatune/memory")
     nodeset = tune.get("nodeset") if tune is not None else None
     nodes = parse_cpulist(nodeset) if nodeset else ()
-    return Demand(root.findtext("name") or "?", memory_kib, page_kib, nodes or ())
+    return Demand(root.findtext("name") or "?", tuple(_page_split(root, backing, memory_kib)), nodes or ())
 
 
 def free_pages(ctx: CheckContext) -> dict[int, dict[int, int]]:
@@ -106,17 +127,31 @@ def _demands(ctx: CheckContext) -> tuple[list[Demand], str | None]:
     return demands, None
 
 
-def _shortfall(demand: Demand, free: dict[int, dict[int, int]], default_kib: int | None) -> str | None:
-    size = demand.page_kib or default_kib
-    if not size:
-        return None
-    needed = -(-demand.memory_kib // size)
+def _shortfall(demand: Demand, free: dict[int, dict[int, int]], default_kib: int | None) -> list[str]:
+    """What the VM lacks, per page size ("win11 needs 16 x 1048576 kB on node 0, 8 free")."""
+    needed: dict[int, int] = {}
+    for size, kib in demand.pages:
+        size = size or default_kib
+        if size:
+            needed[size] = needed.get(size, 0) - (-kib // size)
     nodes = demand.nodes or tuple(sorted(free))
-    available = sum(free.get(n, {}).get(size, 0) for n in nodes)
-    if available >= needed:
-        return None
     where = f"node{'s' if len(nodes) > 1 else ''} {','.join(map(str, nodes))}"
-    return f"{demand.vm} needs {needed} x {size} kB on {where}, {available} free"
+    short = []
+    for size, count in sorted(needed.items()):
+        available = sum(free.get(n, {}).get(size, 0) for n in nodes)
+        if available < count:
+            short.append(f"{demand.vm} needs {count} x {size} kB on {where}, {available} free")
+    return short
+
+
+def _first_short_part(
+    demand: Demand, free: dict[int, dict[int, int]], default_kib: int | None
+) -> tuple[int, int]:
+    """(page size kB, KiB of RAM) of the first part of the VM's memory that does not fit."""
+    for size, kib in demand.pages:
+        if _shortfall(Demand(demand.vm, ((size, kib),), demand.nodes), free, default_kib):
+            return size or default_kib or 2048, kib
+    return default_kib or 2048, 0
 
 
 def _free_text(free: dict[int, dict[int, int]]) -> str:
@@ -147,14 +182,14 @@ def check_hugepages_per_node(ctx: CheckContext) -> Check:
         )
     meminfo = ctx.reader.text(MEMINFO)
     default_kib = meminfo_hugepages(meminfo)[1] if meminfo is not None else None
-    short = [s for d in demands if (s := _shortfall(d, free, default_kib)) is not None]
+    short = [line for d in demands for line in _shortfall(d, free, default_kib)]
     if not short:
         names = ", ".join(d.vm for d in demands)
         return Check("hugepages_per_node", Status.PASS, TITLE, f"{free_text}; enough for {names}", "")
-    first = next(d for d in demands if _shortfall(d, free, default_kib) is not None)
-    size = first.page_kib or default_kib or 2048
+    first = next(d for d in demands if _shortfall(d, free, default_kib))
+    size, kib = _first_short_part(first, free, default_kib)
     node = (first.nodes or tuple(sorted(free)))[0]
-    count = -(-first.memory_kib // size)
+    count = -(-kib // size)
     command = f"echo {count} | sudo tee {'/' + NODE_DIR}/node{node}/hugepages/hugepages-{size}kB/nr_hugepages"
     fix = (
         f"Reserve the pages on that node: `{command}` (1 GiB pages may fail once memory is fragmented: "

@@ -306,3 +306,76 @@ def test_libvirt_is_not_judged_from_a_snapshot(make_root: MakeRoot) -> None:
     check = checks_of(make_root({}))["libvirt_access"]
     assert check.status is Status.UNKNOWN
     assert "not in a snapshot" in check.evidence
+
+
+# -- hugepages_per_node on a real capture with libvirt's own domain definitions -------------------
+LIBVIRT_XML = Path(__file__).resolve().parents[2] / "fixtures" / "libvirt-xml" / "valid"
+
+
+def _hwloc_copy(hwloc_root: Callable[[str], HostRoot], tmp_path: Path, domains: dict[str, str]) -> HostRoot:
+    """The 2-node Xeon capture (2048 free 2 MiB pages per node), with VMs defined under etc/libvirt/qemu."""
+    base = tmp_path / "root"
+    shutil.copytree(hwloc_root("32intel64-2p8co2t+8ve").path, base, symlinks=True)
+    for name, fixture in domains.items():
+        (base / "etc/libvirt/qemu").mkdir(parents=True, exist_ok=True)
+        shutil.copy(LIBVIRT_XML / fixture, base / "etc/libvirt/qemu" / name)
+    return HostRoot.open(base)
+
+
+def test_default_size_pages_fit(hwloc_root: Callable[[str], HostRoot], tmp_path: Path) -> None:
+    root = _hwloc_copy(hwloc_root, tmp_path, {"guest.xml": "hugepages-default.xml"})
+    check = checks_of(root)["hugepages_per_node"]
+    assert check.status is Status.PASS
+    assert check.evidence == "node0: 2048 x 2048 kB free; node1: 2048 x 2048 kB free; enough for QEMUGuest1"
+
+
+def test_missing_1g_pages_fail_with_the_node_command(
+    hwloc_root: Callable[[str], HostRoot], tmp_path: Path
+) -> None:
+    # 4 guest cells of 1 GiB: cell 1 on 2 MiB pages, cells 0, 2 and 3 on 1 GiB pages the host lacks.
+    root = _hwloc_copy(hwloc_root, tmp_path, {"guest.xml": "hugepages-numa-nodeset.xml"})
+    check = checks_of(root)["hugepages_per_node"]
+    assert check.status is Status.FAIL
+    assert check.evidence.startswith("QEMUGuest1 needs 3 x 1048576 kB on nodes 0,1, 0 free")
+    assert (
+        check.command
+        == "echo 3 | sudo tee /sys/devices/system/node/node0/hugepages/hugepages-1048576kB/nr_hugepages"
+    )
+    assert "hugepagesz=1G hugepages=0:3" in check.fix
+
+
+def test_capture_without_domains_is_unknown_but_shows_free_pages(hwloc_checks: Callable[[str], dict]) -> None:
+    check = hwloc_checks("32intel64-2p8co2t+8ve")["hugepages_per_node"]
+    assert check.status is Status.UNKNOWN
+    assert (
+        check.evidence
+        == "node0: 2048 x 2048 kB free; node1: 2048 x 2048 kB free; VMs: etc/libvirt/qemu: not captured"
+    )
+
+
+# -- where a kernel parameter goes ----------------------------------------------------------------
+@pytest.mark.parametrize(
+    ("files", "command"),
+    [
+        (
+            {"etc/kernelstub/configuration": "cmdline/user-popos-vindex10.configuration"},
+            'sudo kernelstub -a "p=1"',
+        ),
+        (
+            {"etc/default/grub": "cmdline/fedora-cloud-bls-rhea.grub"},
+            'sudo grubby --update-kernel=ALL --args="p=1"',
+        ),
+        ({"etc/default/grub": "cmdline/debian12-default.grub"}, "p=1"),
+        ({"etc/kernel/cmdline": "cmdline/fedora-cloud-kernel-install-rhea.cmdline"}, "p=1"),
+    ],
+)
+def test_kernel_parameter_fix_follows_the_bootloader(
+    make_root: MakeRoot, files: dict[str, str], command: str
+) -> None:
+    from vfiodeck.core.checks.kparam import add_param
+    from vfiodeck.core.host.sysfs import Reader
+
+    root = make_root({rel: (CHECK_FIXTURES / src).read_text() for rel, src in files.items()})
+    fix = add_param(Reader(root), "p=1")
+    assert fix.command == command
+    assert next(iter(files)) in fix.text
