@@ -167,3 +167,14 @@ def test_window_shows_the_demo_readiness_and_reruns_on_reload(qtbot: QtBot, wind
     assert page.readiness is not None
     assert [c.id for c in page.readiness.checks] == [c.id for c in first.checks]  # type: ignore[union-attr]
     QApplication.processEvents()
+
+
+def test_root_note_says_why_capabilities_are_missing(page: ReadinessPage) -> None:
+    from vfiodeck.core.checks.readiness import ROOT_NOTE
+
+    page.set_readiness(Readiness((_check(),), (), root_note=ROOT_NOTE))
+    assert page.root_note.isVisible()
+    assert "needs root" in page.root_note.text()
+    assert "64 bytes" in page.root_note.text()
+    page.set_readiness(Readiness((_check(),), ()))
+    assert not page.root_note.isVisible()
