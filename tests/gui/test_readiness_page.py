@@ -19,7 +19,8 @@ from vfiodeck.core.checks.model import Check, Status
 from vfiodeck.core.checks.readiness import Readiness
 from vfiodeck.gui.loading import load_host
 from vfiodeck.gui.main_window import MainWindow
-from vfiodeck.gui.readiness_page import CHECK_ID_ROLE, ReadinessPage
+from vfiodeck.gui.readiness_page import ReadinessPage
+from vfiodeck.gui.readiness_tree import CHECK_ID_ROLE
 from vfiodeck.resources import demo_host_path
 
 HWLOC = Path(__file__).resolve().parents[1] / "fixtures" / "hwloc"
@@ -63,9 +64,9 @@ def test_page_and_check_agree_on_every_capture(
         loaded = load_host(spec)
         page.set_readiness(loaded.readiness)
         expected = [(c["group"], c["id"], c["status"], c["title"]) for c in out["checks"]]
-        assert page.shown_checks() == expected, spec
+        assert page.tree.shown_checks() == expected, spec
         assert page.summary.text() == out["summary"], spec
-        assert page.shown_devices() == [(d["address"], d["status"]) for d in out["devices"]], spec
+        assert page.tree.shown_devices() == [(d["address"], d["status"]) for d in out["devices"]], spec
 
 
 def _check(**changes: Any) -> Check:
@@ -80,7 +81,7 @@ def test_summary_counts_what_to_fix(page: ReadinessPage) -> None:
 
 
 def _select(page: ReadinessPage, check_id: str) -> None:
-    item = next(i for i in page._all_items() if i.data(0, CHECK_ID_ROLE) == check_id)
+    item = next(i for i in page.tree.all_items() if i.data(0, CHECK_ID_ROLE) == check_id)
     page.tree.setCurrentItem(item)
 
 
@@ -111,7 +112,7 @@ def test_rerun_by_button_and_shortcut(qtbot: QtBot, page: ReadinessPage) -> None
 def test_text_from_the_host_is_never_markup(page: ReadinessPage) -> None:
     hostile = "<b>bold</b><img src=x>\x1b[2J"
     page.set_readiness(Readiness((_check(title=hostile, evidence=hostile),), ()))
-    item = next(i for i in page._all_items() if i.data(0, CHECK_ID_ROLE) == "libvirt_access")
+    item = next(i for i in page.tree.all_items() if i.data(0, CHECK_ID_ROLE) == "libvirt_access")
     assert item.text(0) == "<b>bold</b><img src=x>\\x1b[2J"
     page.tree.setCurrentItem(item)
     assert "\x1b" not in page.details.toPlainText()
@@ -121,11 +122,11 @@ def test_text_from_the_host_is_never_markup(page: ReadinessPage) -> None:
 def test_expansion_survives_a_rerun(page: ReadinessPage) -> None:
     first = Readiness((_check(status=Status.PASS), _check(id="ovmf", status=Status.PASS)), ())
     page.set_readiness(first)
-    item = next(i for i in page._all_items() if i.data(0, CHECK_ID_ROLE) == "ovmf")
+    item = next(i for i in page.tree.all_items() if i.data(0, CHECK_ID_ROLE) == "ovmf")
     item.setExpanded(True)
     page.tree.setCurrentItem(item)
     page.set_readiness(first)
-    again = next(i for i in page._all_items() if i.data(0, CHECK_ID_ROLE) == "ovmf")
+    again = next(i for i in page.tree.all_items() if i.data(0, CHECK_ID_ROLE) == "ovmf")
     assert again.isExpanded()
     assert page.tree.currentItem() is again
 
