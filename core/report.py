@@ -7,7 +7,7 @@ from typing import Any
 from vfiodeck.core.checks.readiness import assess
 from vfiodeck.core.checks.run import check_to_dict
 from vfiodeck.core.checks.text import checklist_lines
-from vfiodeck.core.host.candidates import device_kind, find_candidates
+from vfiodeck.core.host.candidates import device_kind
 from vfiodeck.core.host.model import AcsFlags, Candidate, HostModel, PciCapabilities, PciDevice
 from vfiodeck.core.host.root import HostRoot
 from vfiodeck.core.host.sysfs import Reader
@@ -70,6 +70,10 @@ def _candidate_dict(cand: Candidate) -> dict[str, Any]:
         "blockers": list(cand.blockers),
         "isolated": cand.isolated,
         "binding": {"method": cand.binding.method.value, "ids": list(cand.binding.ids)},
+        "host_uses": [
+            {"address": use.address, "what": use.what.value, "detail": use.detail} for use in cand.host_uses
+        ],
+        "companions": list(cand.companions),
         "verdict": cand.verdict,
     }
 
@@ -77,7 +81,7 @@ def _candidate_dict(cand: Candidate) -> dict[str, Any]:
 def inspect_dict(host: HostModel, root: HostRoot) -> dict[str, Any]:
     """Everything ``vfio-deck inspect --json`` prints. Lists are sorted; unknowns are null."""
     topo = host.topology
-    candidates = find_candidates(host)
+    candidates = host.candidates
     checks = assess(host, Reader(root), candidates).checks
     return {
         "schema": SCHEMA,
@@ -202,12 +206,17 @@ def text_report(host: HostModel, root: HostRoot) -> str:
                     "  " + (_device_line(dev) if dev else f"[   ] {_short(address)}  (not in sysfs)")
                 )
         lines.append("")
-    candidates = find_candidates(host)
+    candidates = host.candidates
     lines.append("Passthrough candidates:" if candidates else "Passthrough candidates: none")
     for cand in candidates:
         mark = "OK " if cand.isolated else "!! "
         lines.append(f"  {mark}{cand.verdict}")
         lines.append(f"      bind with {cand.binding.method.value}: {cand.binding.reason}")
+        if cand.companions:
+            companions = ", ".join(map(_short, cand.companions))
+            lines.append(f"      offered with it: {companions} (in a group of its own)")
+        for use in cand.host_uses:
+            lines.append(f"      HOST USES {_short(use.address)}: {use.what.value}: {use.detail}")
     lines.append("")
     readiness = assess(host, Reader(root), candidates)
     lines.append(f"Readiness: {readiness.summary}")

@@ -34,11 +34,10 @@ class LoadedHost:
 def load_host(spec: str | None, demo: bool = False) -> LoadedHost:
     """Open and scan a host root (runs on a worker thread: it reads many files)."""
     from vfiodeck.core.checks.readiness import assess
-    from vfiodeck.core.host.candidates import find_candidates
     from vfiodeck.core.host.scan import scan_host
     from vfiodeck.core.host.sysfs import Reader
 
     root = HostRoot.open(spec)
     host = scan_host(root)
-    candidates = find_candidates(host)
+    candidates = host.candidates  # computed here, off the GUI thread, once per scan
     return LoadedHost(root, host, candidates, spec, demo, assess(host, Reader(root), candidates))

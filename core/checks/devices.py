@@ -81,6 +81,22 @@ def _rebar_item(ctx: CheckContext, dev: PciDevice) -> DeviceItem | None:
     )
 
 
+def _host_use_items(ctx: CheckContext, cand: Candidate) -> list[DeviceItem]:
+    """What the running host needs of the candidate (root disk, display, default route...)."""
+    items = [
+        DeviceItem(
+            "host use",
+            Status.WARN,
+            f"{short_address(use.address)} holds the host's {use.what.value}: {use.detail}; passing it "
+            "needs an explicit confirmation",
+        )
+        for use in cand.host_uses
+    ]
+    if not items and ctx.reader.root.live:
+        items.append(DeviceItem("host use", Status.PASS, "the running host uses none of its functions"))
+    return items
+
+
 def device_rows(ctx: CheckContext) -> tuple[DeviceRow, ...]:
     owner = framebuffer_owner(ctx)
     rows = []
@@ -88,7 +104,7 @@ def device_rows(ctx: CheckContext) -> tuple[DeviceRow, ...]:
         dev = ctx.host.device(cand.device)
         if dev is None:
             continue
-        items = _isolation_items(ctx, cand)
+        items = _isolation_items(ctx, cand) + _host_use_items(ctx, cand)
         if cand.kind is CandidateKind.GPU:
             items.append(_reset_item(dev))
             rebar = _rebar_item(ctx, dev)

@@ -36,14 +36,13 @@ def check_json(readiness: Any) -> dict[str, Any]:
 def run(args: argparse.Namespace) -> int:
     from vfiodeck.core.checks.readiness import assess
     from vfiodeck.core.checks.text import checklist_text
-    from vfiodeck.core.host.candidates import find_candidates
     from vfiodeck.core.host.root import HostRoot
     from vfiodeck.core.host.scan import scan_host
     from vfiodeck.core.host.sysfs import Reader
 
     root = HostRoot.open(args.root)
     host = scan_host(root)
-    readiness = assess(host, Reader(root), find_candidates(host))
+    readiness = assess(host, Reader(root), host.candidates)
     if args.json:
         json.dump(check_json(readiness), sys.stdout, indent=2)
         sys.stdout.write("\n")

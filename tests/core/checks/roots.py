@@ -5,7 +5,6 @@ from __future__ import annotations
 from pathlib import Path
 
 from vfiodeck.core.checks import Check, run_checks
-from vfiodeck.core.host.candidates import find_candidates
 from vfiodeck.core.host.root import HostRoot
 from vfiodeck.core.host.scan import scan_host
 from vfiodeck.core.host.sysfs import Reader
@@ -43,4 +42,4 @@ def write_files(base: Path, files: dict[str, str | bytes]) -> None:
 
 def checks_of(root: HostRoot) -> dict[str, Check]:
     host = scan_host(root)
-    return {check.id: check for check in run_checks(host, Reader(root), find_candidates(host))}
+    return {check.id: check for check in run_checks(host, Reader(root), host.candidates)}

@@ -11,7 +11,6 @@ from vfiodeck.core.checks.context import CheckContext
 from vfiodeck.core.checks.devices import device_rows
 from vfiodeck.core.checks.model import Status
 from vfiodeck.core.checks.rebar import check_rebar_fit
-from vfiodeck.core.host.candidates import find_candidates
 from vfiodeck.core.host.root import HostRoot
 from vfiodeck.core.host.scan import scan_host
 from vfiodeck.core.host.sysfs import Reader
@@ -43,7 +42,7 @@ def _ctx(base: Path) -> CheckContext:
     (base / "proc").mkdir(exist_ok=True)
     root = HostRoot.open(base)
     host = scan_host(root)
-    return CheckContext(host, Reader(root), find_candidates(host))
+    return CheckContext(host, Reader(root), host.candidates)
 
 
 def _dumps(name: str) -> dict[str, bytes]:

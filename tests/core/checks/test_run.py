@@ -11,7 +11,6 @@ from tests.core.checks.roots import checks_of
 from vfiodeck.core.checks import CHECK_IDS, Check, Status, check_to_dict, run_checks
 from vfiodeck.core.checks import run as run_module
 from vfiodeck.core.checks.context import CheckContext
-from vfiodeck.core.host.candidates import find_candidates
 from vfiodeck.core.host.root import HostRoot
 from vfiodeck.core.host.scan import scan_host
 from vfiodeck.core.host.sysfs import Reader
@@ -54,7 +53,7 @@ def test_ids_are_stable() -> None:
 def test_live_host_runs_every_check_in_order() -> None:
     root = HostRoot.open("/")
     host = scan_host(root)
-    checks = run_checks(host, Reader(root), find_candidates(host))
+    checks = run_checks(host, Reader(root), host.candidates)
     assert tuple(c.id for c in checks) == EXPECTED_IDS
     for check in checks:
         assert check.title
@@ -65,7 +64,7 @@ def test_live_host_runs_every_check_in_order() -> None:
 def test_check_to_dict_is_the_json_contract(hwloc_root: Callable[[str], HostRoot]) -> None:
     root = hwloc_root("32intel64-2p8co2t+8ve")
     host = scan_host(root)
-    checks = run_checks(host, Reader(root), find_candidates(host))
+    checks = run_checks(host, Reader(root), host.candidates)
     dicts = [check_to_dict(c) for c in checks]
     # The contract's five keys first; group and command only grow it.
     assert all(list(d) == ["id", "status", "title", "evidence", "fix", "group", "command"] for d in dicts)
@@ -91,7 +90,7 @@ def test_a_crashing_check_becomes_unknown(
     monkeypatch.setattr(run_module, "_CHECKS", patched)
     root = hwloc_root("32intel64-2p8co2t+8ve")
     host = scan_host(root)
-    by_id = {c.id: c for c in run_checks(host, Reader(root), find_candidates(host))}
+    by_id = {c.id: c for c in run_checks(host, Reader(root), host.candidates)}
     assert by_id["ovmf"].status is Status.UNKNOWN
     assert by_id["ovmf"].evidence == "internal error: ValueError: odd file"
     assert by_id["acs_override"].status is not Status.UNKNOWN
