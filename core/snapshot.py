@@ -78,6 +78,8 @@ ALLOW = (
     "usr/share/OVMF/*",
     "usr/share/edk2/ovmf/*",
     "usr/share/edk2/x64/*",
+    "etc/os-release",  # which package manager a fix names
+    "usr/lib/os-release",
     "etc/default/grub",
     "etc/kernel/cmdline",
     "etc/modprobe.d/*.conf",

@@ -67,4 +67,4 @@ def check_vfio_modules(ctx: CheckContext) -> Check:
         if absent:
             evidence += f"; not in {libdir}/modules.dep or modules.builtin: {', '.join(absent)}"
             return Check("vfio_modules", Status.FAIL, TITLE, evidence, MISSING_FIX)
-    return Check("vfio_modules", Status.WARN, TITLE, evidence, LOAD_FIX)
+    return Check("vfio_modules", Status.WARN, TITLE, evidence, LOAD_FIX, "sudo modprobe vfio-pci")

@@ -379,3 +379,10 @@ def test_kernel_parameter_fix_follows_the_bootloader(
     fix = add_param(Reader(root), "p=1")
     assert fix.command == command
     assert next(iter(files)) in fix.text
+
+
+def test_missing_ovmf_names_this_distribution_s_package(make_root: MakeRoot) -> None:
+    os_release = (CHECK_FIXTURES / "os-release/debian12.os-release").read_text()
+    check = checks_of(make_root({"etc/os-release": os_release}, dirs=("usr/share/qemu",)))["ovmf"]
+    assert check.status is Status.WARN
+    assert check.command == "sudo apt install ovmf"
