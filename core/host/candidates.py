@@ -99,6 +99,7 @@ class _Group:
     endpoints: tuple[str, ...] = ()
     position: dict[str, int] = field(default_factory=dict)
     bridges: int = 0
+    uses: list[HostUse] = field(default_factory=list)  # what the host needs of its members
 
 
 class _Index:
@@ -138,6 +139,8 @@ class _Index:
         self.uses: dict[str, list[HostUse]] = defaultdict(list)
         for use in host.host_uses:
             self.uses[use.address].append(use)
+            if use.address in self.group_of:
+                self.groups[self.group_of[use.address]].uses.append(use)
 
     def units(self) -> Iterable[tuple[list[PciDevice], list[PciDevice]]]:
         """(unit, slot's non-bridge functions) per unit, in address order."""
@@ -210,7 +213,11 @@ def _judge(
     else:
         verdict = _alone_verdict(subject, len(addresses), group_ids, index.groups[group_ids[0]].bridges)
     companions = _companions(index, kind, functions, slot)
-    uses = [use for a in (*addresses, *blockers) for use in index.uses.get(a, ())]
+    # A group's uses cover its functions and its blockers alike; ungrouped functions speak for themselves.
+    uses = [use for g in group_ids for use in index.groups[g].uses]
+    uses += [use for a in ungrouped for use in index.uses.get(a, ())]
+    if not host.iommu.enabled:
+        uses = [use for a in addresses for use in index.uses.get(a, ())]
     return Candidate(
         device=lead.address,
         kind=kind,
