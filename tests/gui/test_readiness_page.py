@@ -180,3 +180,13 @@ def test_root_note_says_why_capabilities_are_missing(page: ReadinessPage) -> Non
     assert "64 bytes" in page.root_note.text()
     page.set_readiness(Readiness((_check(),), ()))
     assert not page.root_note.isVisible()
+
+
+@pytest.mark.host
+def test_page_and_check_agree_on_this_computer(
+    page: ReadinessPage, capsys: pytest.CaptureFixture[str]
+) -> None:
+    out = cli_json(capsys, "/")
+    page.set_readiness(load_host(None).readiness)
+    assert page.tree.shown_checks() == [(c["group"], c["id"], c["status"], c["title"]) for c in out["checks"]]
+    assert page.tree.shown_devices() == [(d["address"], d["status"]) for d in out["devices"]]
