@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from vfiodeck.core.checks.run import check_to_dict, run_checks
+from vfiodeck.core.checks.readiness import assess
+from vfiodeck.core.checks.run import check_to_dict
+from vfiodeck.core.checks.text import checklist_lines
 from vfiodeck.core.host.candidates import device_kind
 from vfiodeck.core.host.model import AcsFlags, Candidate, HostModel, PciCapabilities, PciDevice
 from vfiodeck.core.host.root import HostRoot
@@ -79,7 +81,8 @@ def _candidate_dict(cand: Candidate) -> dict[str, Any]:
 def inspect_dict(host: HostModel, root: HostRoot) -> dict[str, Any]:
     """Everything ``vfio-deck inspect --json`` prints. Lists are sorted; unknowns are null."""
     topo = host.topology
-    checks = run_checks(host, Reader(root))
+    candidates = host.candidates
+    checks = assess(host, Reader(root), candidates).checks
     return {
         "schema": SCHEMA,
         "cpu": {
@@ -112,7 +115,7 @@ def inspect_dict(host: HostModel, root: HostRoot) -> dict[str, Any]:
             "enabled": host.iommu.enabled,
             "groups": [{"id": grp.id, "devices": list(grp.devices)} for grp in host.iommu.groups],
         },
-        "passthrough_candidates": [_candidate_dict(c) for c in host.candidates],
+        "passthrough_candidates": [_candidate_dict(c) for c in candidates],
         "checks": [check_to_dict(check) for check in checks],
         "cmdline": host.cmdline,
         "problems": [
@@ -215,11 +218,9 @@ def text_report(host: HostModel, root: HostRoot) -> str:
         for use in cand.host_uses:
             lines.append(f"      HOST USES {_short(use.address)}: {use.what.value}: {use.detail}")
     lines.append("")
-    lines.append("Readiness:")
-    for check in run_checks(host, Reader(root)):
-        lines.append(f"  [{check.status.value:^7}] {check.title}")
-        if check.status.value not in ("pass",) and check.fix:
-            lines.append(f"            fix: {check.fix}")
+    readiness = assess(host, Reader(root), candidates)
+    lines.append(f"Readiness: {readiness.summary}")
+    lines += checklist_lines(readiness, indent="  ")
     if host.problems:
         lines.append("")
         lines.append(f"Could not read {len(host.problems)} value(s); run with -v for details.")

@@ -163,3 +163,18 @@ def parse_capabilities(data: bytes) -> PciCapabilities:
         rebar=_rebar(data, ext.get(_EXT_REBAR)),
         sriov=_sriov(data, ext.get(_EXT_SRIOV)),
     )
+
+
+PORT_ROOT, PORT_UPSTREAM, PORT_DOWNSTREAM = 0x4, 0x5, 0x6
+
+
+def pcie_port_type(data: bytes) -> int | None:
+    """The PCI Express device/port type (4 root port, 5 switch upstream, 6 switch downstream, ...);
+    None for conventional PCI or when the bytes do not reach the PCI Express capability."""
+    if len(data) < _FIRST_STANDARD_CAP or data[:4] == b"\xff\xff\xff\xff":
+        return None
+    caps = _standard_caps(data)
+    where = caps.get(_CAP_ID_EXP) if caps else None
+    if where is None or where + 4 > len(data):
+        return None
+    return int(data[where + 2] >> 4 & 0xF)
