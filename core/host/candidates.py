@@ -12,10 +12,11 @@ sorted member tuple by slicing instead of re-sorting the group.
 
 from __future__ import annotations
 
+import gc
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from itertools import groupby
+from itertools import chain, groupby
 
 from vfiodeck.core.host.model import (
     Binding,
@@ -158,22 +159,35 @@ class _Index:
 
     def blockers(self, group_id: int, own: list[str]) -> tuple[str, ...]:
         """The group's endpoints without ``own``, cut by slicing around their positions."""
-        group = self.groups[group_id]
-        cuts = sorted(group.position[a] for a in own if a in group.position)
+        endpoints = self.groups[group_id].endpoints
+        position = self.groups[group_id].position
+        cuts = sorted(position[a] for a in own if a in position)
         if not cuts:
-            return group.endpoints
-        parts: list[str] = []
-        start = 0
-        for cut in cuts:
-            parts.extend(group.endpoints[start:cut])
-            start = cut + 1
-        parts.extend(group.endpoints[start:])
-        return tuple(parts)
+            return endpoints
+        if len(cuts) == 1:
+            return endpoints[: cuts[0]] + endpoints[cuts[0] + 1 :]
+        starts = [0, *(cut + 1 for cut in cuts)]
+        return tuple(
+            chain.from_iterable(endpoints[s:e] for s, e in zip(starts, [*cuts, len(endpoints)], strict=True))
+        )
 
 
 def find_candidates(host: HostModel) -> tuple[Candidate, ...]:
     """Every candidate of ``host`` by DESIGN.md's rules, sorted by address. Prefer
     ``host.candidates``, which computes this once per model."""
+    # This allocates thousands of small objects and no cycles; the cyclic collector's full passes
+    # would walk the whole model each time and make the run grow faster than the host (8x, not 5x,
+    # from 1000 to 5000 devices). Reference counting still frees everything.
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        return _find(host)
+    finally:
+        if was_enabled:
+            gc.enable()
+
+
+def _find(host: HostModel) -> tuple[Candidate, ...]:
     index = _Index(host)
     found: list[Candidate] = []
     for unit, slot in index.units():
