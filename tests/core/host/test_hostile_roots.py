@@ -240,3 +240,13 @@ def test_vm_readers_refuse_fifos_and_links_out(host: Path) -> None:
         "usr/share/qemu/firmware/60-shadow.json",
     ]
     assert not any("$y$" in p.detail for p in problems)
+
+
+def test_empty_root_says_unknown_not_off(tmp_path: Path) -> None:
+    (tmp_path / "sys").mkdir()
+    (tmp_path / "proc").mkdir()
+    done = run_cli("inspect", "--root", str(tmp_path))
+    assert done.returncode == 0
+    assert "IOMMU: unknown" in done.stdout
+    assert "IOMMU: off" not in done.stdout
+    assert "[unknown] IOMMU enabled" in done.stdout
