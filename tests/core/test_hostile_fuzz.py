@@ -154,9 +154,8 @@ def mutate_folder(root: Path, ops: list[Op], outside: Path) -> None:
             with open(path, "r+b") as fh:
                 fh.truncate(200 << 20)
         elif kind == "badname":
-            os.rename(
-                os.fsencode(path), os.path.join(os.fsencode(path.parent), payload.replace(b"/", b"_") or b"x")
-            )
+            name = payload.replace(b"/", b"_").replace(b"\0", b"_").lstrip(b".") or b"x"
+            os.rename(os.fsencode(path), os.path.join(os.fsencode(path.parent), name))
         elif kind == "deep":
             deep = os.path.join(root, "sys", *(["d"] * (number % 1000 + 1)))
             os.makedirs(deep, exist_ok=True)
