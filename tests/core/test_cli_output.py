@@ -118,3 +118,9 @@ def test_full_disk_is_one_line(json_flag: list[str]) -> None:
 def test_safe(raw: str, shown: str) -> None:
     assert safe(raw) == shown
     assert safe_text("a\n" + raw) == "a\n" + shown.replace("\\x09", "\t")
+
+
+def test_check_text_has_no_terminal_controls(nasty_host: Path) -> None:
+    done = run_cli("check", "--root", str(nasty_host))
+    assert done.returncode in (0, 1), done.stderr
+    assert b"\x1b" not in done.stdout + done.stderr
