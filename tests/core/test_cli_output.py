@@ -34,6 +34,8 @@ def nasty_host(tmp_path: Path) -> Path:
     shutil.copytree(HostRoot.open(DEMO).path, root, symlinks=True)
     cpuinfo = (root / "proc/cpuinfo").read_text()
     (root / "proc/cpuinfo").write_text(cpuinfo.replace("model name\t: ", f"model name\t: {NASTY}", 1))
+    cmdline = (root / "proc/cmdline").read_text().strip()
+    (root / "proc/cmdline").write_text(f"{cmdline} intel_iommu=on{NASTY}\n")
     ids = root / "usr/share/hwdata/pci.ids"
     ids.parent.mkdir(parents=True)
     ids.write_text(f"10de  NVIDIA {NASTY}\n\t1b80  GP104 {NASTY}\n")
