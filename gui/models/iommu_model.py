@@ -25,6 +25,7 @@ from vfiodeck.core.host.candidates import device_kind, display_name
 from vfiodeck.core.host.model import Candidate, HostModel, HostUse, PciDevice
 from vfiodeck.core.host.pci import address_key, short_address
 from vfiodeck.gui.mime import PCI_MIME
+from vfiodeck.gui.plain import plain_tooltip
 
 ModelIndex = QModelIndex | QPersistentModelIndex
 
@@ -283,7 +284,7 @@ class IommuGroupModel(QAbstractItemModel):
             return QBrush(QColor(BADGE_COLORS[node.badge]))
         if role == Qt.ItemDataRole.ToolTipRole:
             tip = f"{dev.vendor_name or '?'} {dev.device_name or ''}\n{dev.address}  {dev.class_name or ''}"
-            return tip + "".join(f"\nUsed by the host: {u.detail}" for u in node.uses)
+            return plain_tooltip(tip + "".join(f"\nUsed by the host: {u.detail}" for u in node.uses))
         return None
 
     # -- drag --------------------------------------------------------------------------------
