@@ -264,22 +264,13 @@ class _Collector:
             if rel.startswith("sys/kernel/iommu_groups/"):
                 return
             target = os.path.realpath(path)
-<<<<<<< HEAD
-            root_real = os.path.realpath(self.root.path)
-            if os.path.isdir(target) and target.startswith(root_real.rstrip(os.sep) + os.sep):
-                # A link to a directory (e.g. sys/class/iommu/dmar0): keep the link, capture nothing below.
-                return
-            if os.path.isfile(target) and target.startswith(root_real.rstrip(os.sep) + os.sep):
-                real = os.path.relpath(target, root_real)
-                self.add_file(real, presence_only=real.endswith(PRESENCE_ONLY_SUFFIXES))
-=======
             if not is_inside(target, self.root_real):
                 return
             if os.path.isdir(target):
                 # A link to a directory (e.g. sys/class/iommu/dmar0): keep the link, capture nothing below.
                 return
-            self.add_file(os.path.relpath(target, self.root_real))
->>>>>>> hostile
+            real = os.path.relpath(target, self.root_real)
+            self.add_file(real, presence_only=real.endswith(PRESENCE_ONLY_SUFFIXES))
         elif os.path.isdir(path):
             self.add_dir(rel)
         else:  # a file, or something that add_file refuses (FIFO, device) without opening it blocking
@@ -318,11 +309,10 @@ class _Collector:
 
     def _real_rel(self, rel: str) -> str | None:
         """Where a link under the root really leads, relative to the root; None outside it."""
-        root_real = os.path.realpath(self.root.path)
         target = os.path.realpath(self._abs(rel))
-        if not target.startswith(root_real.rstrip(os.sep) + os.sep) or not os.path.isdir(target):
+        if not is_inside(target, self.root_real) or target == self.root_real or not os.path.isdir(target):
             return None
-        return os.path.relpath(target, root_real)
+        return os.path.relpath(target, self.root_real)
 
     def _add_entries(
         self, directory: str, names: tuple[str, ...] = (), prefixes: tuple[str, ...] = ()
@@ -394,11 +384,7 @@ class _Collector:
             link_rel = f"sys/bus/pci/devices/{name}"
             self.add_link(link_rel)
             target = os.path.realpath(self._abs(link_rel))
-<<<<<<< HEAD
-            if not target.startswith(root_real.rstrip(os.sep) + os.sep) or not os.path.isdir(target):
-=======
             if not is_inside(target, self.root_real) or target == self.root_real or not os.path.isdir(target):
->>>>>>> hostile
                 continue
             dev_rel = os.path.relpath(target, self.root_real)
             self.add_dir(dev_rel)
