@@ -249,4 +249,4 @@ def test_empty_root_says_unknown_not_off(tmp_path: Path) -> None:
     assert done.returncode == 0
     assert "IOMMU: unknown" in done.stdout
     assert "IOMMU: off" not in done.stdout
-    assert "[unknown] IOMMU enabled" in done.stdout
+    assert "[ ?? ] IOMMU enabled" in done.stdout
