@@ -102,6 +102,11 @@ def make_plan(root_label: str, files: RootFiles, host: HostModel, request: Reque
     boot = detect_bootloader(files)
     init = detect_initramfs(files)
     refused: list[Refusal] = []
+    if request.at == "now" and not host.iommu.enabled:
+        from vfiodeck.core.hostchanges.runtime import NO_IOMMU
+
+        refused += [Refusal(a, NO_IOMMU) for a in request.bind]
+        request = Request(request.iommu, (), request.unbind, request.at)
     targets: list[tuple[bool, Target]] = []
     for binding, addresses in ((True, request.bind), (False, request.unbind)):
         for address in addresses:
