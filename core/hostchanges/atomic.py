@@ -71,11 +71,16 @@ def read_bytes(root: Path, path: str) -> bytes | None:
 
 
 def _before_rename() -> None:
-    """A seam for fault-injection tests (a writer killed between temp file and rename)."""
+    """A seam for fault-injection tests (a writer killed between two renames)."""
 
 
-def write_bytes(root: Path, path: str, data: bytes) -> None:
-    """Replace (or create) ``path`` atomically: readers see the old bytes or the new, never a mix."""
+def temp_name(name: str) -> str:
+    return f".{name}.vfio-deck-tmp"
+
+
+def stage_bytes(root: Path, path: str, data: bytes) -> None:
+    """Write ``data`` to a temp file beside ``path`` (same mode and owner as the file it will
+    replace), fsynced: the step that needs disk space, done for every file before any rename."""
     with open_parent(root, path, create=True) as (dirfd, name):
         mode, owner = 0o644, None
         try:
@@ -86,28 +91,59 @@ def write_bytes(root: Path, path: str, data: bytes) -> None:
             if not stat.S_ISREG(info.st_mode):
                 raise UnsafePath(errno.EINVAL, f"{path} is a symlink or not a regular file")
             mode, owner = stat.S_IMODE(info.st_mode), (info.st_uid, info.st_gid)
-        temp = f".{name}.vfio-deck-tmp"
+        temp = temp_name(name)
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(temp, dir_fd=dirfd)
         fd = os.open(
-            temp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_NOFOLLOW | os.O_CLOEXEC, 0o600, dir_fd=dirfd
+            temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC, 0o600, dir_fd=dirfd
         )
         try:
-            try:
-                view = memoryview(data)
-                while view:
-                    view = view[os.write(fd, view) :]
-                os.fchmod(fd, mode)
-                if owner is not None and os.geteuid() == 0:
-                    os.fchown(fd, *owner)
-                os.fsync(fd)
-            finally:
-                os.close(fd)
-            _before_rename()
-            os.rename(temp, name, src_dir_fd=dirfd, dst_dir_fd=dirfd)
+            view = memoryview(data)
+            while view:
+                view = view[os.write(fd, view) :]
+            os.fchmod(fd, mode)
+            if owner is not None and os.geteuid() == 0:
+                os.fchown(fd, *owner)
+            os.fsync(fd)
         except BaseException:
+            os.close(fd)
             with contextlib.suppress(OSError):
                 os.unlink(temp, dir_fd=dirfd)
             raise
+        os.close(fd)
+
+
+def commit_staged(root: Path, path: str) -> None:
+    """Rename the staged temp file over ``path``: atomic, and needs no space."""
+    with open_parent(root, path, create=False) as (dirfd, name):
+        info = _lstat(dirfd, name)
+        if info is not None and not stat.S_ISREG(info.st_mode):
+            raise UnsafePath(errno.EINVAL, f"{path} is a symlink or not a regular file")
+        _before_rename()
+        os.rename(temp_name(name), name, src_dir_fd=dirfd, dst_dir_fd=dirfd)
         os.fsync(dirfd)
+
+
+def discard_staged(root: Path, path: str) -> None:
+    with contextlib.suppress(OSError), open_parent(root, path, create=False) as (dirfd, name):
+        os.unlink(temp_name(name), dir_fd=dirfd)
+
+
+def _lstat(dirfd: int, name: str) -> os.stat_result | None:
+    try:
+        return os.stat(name, dir_fd=dirfd, follow_symlinks=False)
+    except FileNotFoundError:
+        return None
+
+
+def write_bytes(root: Path, path: str, data: bytes) -> None:
+    """Replace (or create) ``path`` atomically: readers see the old bytes or the new, never a mix."""
+    try:
+        stage_bytes(root, path, data)
+        commit_staged(root, path)
+    except BaseException:
+        discard_staged(root, path)
+        raise
 
 
 def delete(root: Path, path: str) -> None:

@@ -20,7 +20,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from vfiodeck.core.hostchanges import atomic, journal
+from vfiodeck.core.hostchanges import journal
 from vfiodeck.core.hostchanges.initramfs import REGENERATE
 from vfiodeck.core.hostchanges.model import Detected, FileChange, Plan
 
@@ -56,6 +56,10 @@ FIXED_COMMANDS = {
 }
 
 
+def _say(text: str, *, err: bool = False) -> None:
+    (sys.stderr if err else sys.stdout).write(text + "\n")
+
+
 class Refused(Exception):
     pass
 
@@ -79,9 +83,17 @@ def allowed_command(argv: list[str]) -> bool:
 def _address(text: str, root: Path) -> str:
     if not ADDRESS.fullmatch(text):
         raise Refused(f"{text!r} is not a PCI address")
-    if not (root / "sys/bus/pci/devices" / text).is_symlink():
-        raise Refused(f"no PCI device {text}")
+    _device_dir(root, text)
     return text
+
+
+def _device_dir(root: Path, address: str) -> Path:
+    """The device's real sysfs folder: the bus link must lead into the root's /sys/devices."""
+    link = root / "sys/bus/pci/devices" / address
+    real = Path(os.path.realpath(link))
+    if not link.is_symlink() or not real.is_relative_to(Path(os.path.realpath(root)) / "sys/devices"):
+        raise Refused(f"no PCI device {address}")
+    return real
 
 
 def load_plan(raw: bytes) -> Plan:
@@ -108,14 +120,14 @@ def _apply(args: list[str], root: Path) -> int:
     with open(args[0], "rb") as handle:  # the caller's own file, read as given
         plan = load_plan(handle.read(1 << 24))
     entry = journal.apply_plan(root, plan, "vfio-deck apply")
-    print(entry.id if entry else "nothing to change")
+    _say(entry.id if entry else "nothing to change")
     return 0
 
 
 def _undo(args: list[str], root: Path) -> int:
     if len(args) > 1 or (args and not re.fullmatch(r"[0-9TZ-]{1,40}", args[0])):
         raise Refused("undo takes at most one entry id")
-    print(journal.undo(root, args[0] if args else None).id)
+    _say(journal.undo(root, args[0] if args else None).id)
     return 0
 
 
@@ -135,7 +147,7 @@ def _bind(args: list[str], root: Path, *, bind: bool) -> int:
 def _sriov(args: list[str], root: Path) -> int:
     if len(args) != 2 or not args[1].isdigit() or len(args[1]) > 4:
         raise Refused("sriov takes an address and a number")
-    device = root / "sys/bus/pci/devices" / _address(args[0], root)
+    device = _device_dir(root, _address(args[0], root))
     total = int((device / "sriov_totalvfs").read_text().strip())
     count = int(args[1])
     if count > total:
@@ -154,7 +166,7 @@ def _run(args: list[str], root: Path) -> int:
     if not allowed_command(args):
         raise Refused("not one of the known regeneration commands")
     if root != Path("/"):
-        print(" ".join(args))  # commands run only on the live host
+        _say(" ".join(args))  # commands run only on the live host
         return 0
     return subprocess.run(args, check=False, shell=False).returncode  # noqa: S603
 
@@ -162,8 +174,10 @@ def _run(args: list[str], root: Path) -> int:
 def _config(args: list[str], root: Path) -> int:
     if len(args) != 1:
         raise Refused("config takes one address")
-    data = atomic.read_bytes(root, f"/sys/bus/pci/devices/{_address(args[0], root)}/config")
-    print((data or b"").hex())
+    device = _device_dir(root, _address(args[0], root))
+    fd = os.open(device / "config", os.O_RDONLY | os.O_NOFOLLOW | os.O_CLOEXEC)
+    with os.fdopen(fd, "rb") as handle:
+        _say(handle.read(4096).hex())
     return 0
 
 
@@ -179,13 +193,13 @@ def main(argv: list[str] | None = None, root: Path = Path("/")) -> int:
         "config": _config,
     }
     if not args or args[0] not in verbs:
-        print(f"vfio-deck-helper: verbs: {', '.join(verbs)}", file=sys.stderr)
+        _say(f"vfio-deck-helper: verbs: {', '.join(verbs)}", err=True)
         return 2
     try:
         return int(verbs[args[0]](args[1:], root))
     except (Refused, journal.JournalError) as exc:
-        print(f"vfio-deck-helper: {exc}", file=sys.stderr)
+        _say(f"vfio-deck-helper: {exc}", err=True)
         return 1
     except OSError as exc:
-        print(f"vfio-deck-helper: {exc.strerror or exc}", file=sys.stderr)
+        _say(f"vfio-deck-helper: {exc.strerror or exc}", err=True)
         return 1

@@ -10,6 +10,7 @@ first. Restoring is always "write the before bytes", so recovery can itself be i
 from __future__ import annotations
 
 import base64
+import contextlib
 import json
 import os
 import time
@@ -132,6 +133,8 @@ def recover(root: Path) -> list[str]:
     done = []
     for entry in entries(root):
         if entry.state in ("pending", "undoing"):
+            for record in entry.files:
+                atomic.discard_staged(root, record.path)
             _restore(root, entry.files)
             final = "rolled-back" if entry.state == "pending" else "undone"
             save(root, Entry(entry.id, entry.created, final, entry.summary, entry.files, entry.commands))
@@ -184,23 +187,43 @@ def apply_plan(root: Path, plan: Plan, summary: str) -> Entry | None:
     return Entry(entry.id, entry.created, "applied", summary, files, plan.commands)
 
 
+def _save_quietly(root: Path, entry: Entry, state: str) -> None:
+    """Record a failure where possible; when even that fails (a full disk) the entry stays pending
+    and the next run restores the before bytes, which are already there."""
+    with contextlib.suppress(OSError):
+        save(root, Entry(entry.id, entry.created, state, entry.summary, entry.files, entry.commands))
+
+
 def _write_all(root: Path, entry: Entry, files: tuple[FileRecord, ...], *, final: str, failed: str) -> None:
-    """Write ``after`` of each record; on an error put every file back and record ``failed``."""
+    """Write ``after`` of each record in two steps: stage every new file (the step that can run out
+    of space), then rename them all; on an error every file is put back and ``failed`` recorded."""
+    staged = [r for r in files if r.after is not None]
+    try:
+        for record in staged:
+            atomic.stage_bytes(root, record.path, record.after or b"")
+    except OSError as exc:
+        for record in staged:
+            atomic.discard_staged(root, record.path)
+        _save_quietly(root, entry, failed)
+        raise JournalError(f"writing failed ({_why(exc)}); nothing was changed") from exc
     try:
         for record in files:
             if record.after is None:
                 atomic.delete(root, record.path)
             else:
-                atomic.write_bytes(root, record.path, record.after)
+                atomic.commit_staged(root, record.path)
     except OSError as exc:
-        undo_records = tuple(FileRecord(r.path, r.before, r.after) for r in files)
-        _restore(root, undo_records)
-        save(root, Entry(entry.id, entry.created, failed, entry.summary, entry.files, entry.commands))
-        where = getattr(exc, "filename", None) or ""
-        raise JournalError(
-            f"writing failed ({exc.strerror or exc}{' ' + where if where else ''}); every file is as before"
-        ) from exc
+        for record in staged:
+            atomic.discard_staged(root, record.path)
+        _restore(root, files)
+        _save_quietly(root, entry, failed)
+        raise JournalError(f"writing failed ({_why(exc)}); every file is as before") from exc
     save(root, Entry(entry.id, entry.created, final, entry.summary, entry.files, entry.commands))
+
+
+def _why(exc: OSError) -> str:
+    where = getattr(exc, "filename", None)
+    return f"{exc.strerror or exc}{' ' + str(where) if where else ''}"
 
 
 def undo(root: Path, entry_id: str | None = None) -> Entry:
@@ -222,16 +245,9 @@ def undo(root: Path, entry_id: str | None = None) -> Entry:
     reverse = tuple(FileRecord(r.path, r.after, r.before) for r in entry.files)
     save(root, Entry(entry.id, entry.created, "undoing", entry.summary, entry.files, entry.commands))
     try:
-        for record in reversed(reverse):
-            if record.after is None:
-                atomic.delete(root, record.path)
-            else:
-                atomic.write_bytes(root, record.path, record.after)
-    except OSError as exc:
-        # put the applied state back: the entry stays applied
-        _restore(root, reverse)
-        save(root, entry)
-        raise JournalError(f"undo failed ({exc.strerror or exc}); the files are as they were") from exc
+        _write_all(root, entry, tuple(reversed(reverse)), final="undone", failed="applied")
+    except JournalError as exc:
+        raise JournalError(f"undo failed: {exc}; the entry stays applied") from exc
     done = Entry(entry.id, entry.created, "undone", entry.summary, entry.files, entry.commands)
     save(root, done)
     return done

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 
 from vfiodeck.core.host.model import HostModel
 from vfiodeck.core.hostchanges import bootgrub, bootother, initramfs, modprobe
-from vfiodeck.core.hostchanges.binding import Target, resolve
+from vfiodeck.core.hostchanges.binding import Target, normalise, resolve
 from vfiodeck.core.hostchanges.bootgrub import CmdlineResult
 from vfiodeck.core.hostchanges.detect import detect_bootloader, detect_initramfs
 from vfiodeck.core.hostchanges.files import RootFiles
@@ -105,7 +105,7 @@ def make_plan(root_label: str, files: RootFiles, host: HostModel, request: Reque
     if request.at == "now" and not host.iommu.enabled:
         from vfiodeck.core.hostchanges.runtime import NO_IOMMU
 
-        refused += [Refusal(a, NO_IOMMU) for a in request.bind]
+        refused += [Refusal(normalise(a) or a, NO_IOMMU) for a in request.bind]
         request = Request(request.iommu, (), request.unbind, request.at)
     targets: list[tuple[bool, Target]] = []
     for binding, addresses in ((True, request.bind), (False, request.unbind)):
