@@ -30,7 +30,12 @@ def holders(sysfs_device: Path, proc: Path = Path("/proc")) -> list[str]:
         if p.name.startswith(("card", "renderD"))
     }
     found = []
-    for pid in (p for p in proc.iterdir() if p.name.isdigit()) if proc.is_dir() else ():
+    pids = (
+        sorted((p for p in proc.iterdir() if p.name.isdigit()), key=lambda p: int(p.name))
+        if proc.is_dir()
+        else []
+    )
+    for pid in pids:
         try:
             targets = {os.readlink(fd) for fd in (pid / "fd").iterdir()}
         except OSError:
