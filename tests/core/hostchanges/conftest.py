@@ -95,17 +95,3 @@ def roundtrip(builder: HostRootBuilder, **request: object):  # type: ignore[no-u
         journal.apply_plan(builder.path, builder.plan(**request), "test")
     return plan, applied
 
-
-def pytest_configure(config: pytest.Config) -> None:
-    config.addinivalue_line(
-        "markers", "host: reads (never writes) this machine's / (run with VFIO_DECK_HOST_TESTS=1)"
-    )
-
-
-def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    if os.environ.get("VFIO_DECK_HOST_TESTS") == "1":
-        return
-    skip = pytest.mark.skip(reason="reads this machine's /: set VFIO_DECK_HOST_TESTS=1 to run")
-    for item in items:
-        if "host" in item.keywords:
-            item.add_marker(skip)
