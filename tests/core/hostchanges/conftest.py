@@ -94,4 +94,3 @@ def roundtrip(builder: HostRootBuilder, **request: object):  # type: ignore[no-u
         # leave the applied state for the consumer checks
         journal.apply_plan(builder.path, builder.plan(**request), "test")
     return plan, applied
-
