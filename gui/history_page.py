@@ -70,8 +70,9 @@ class HistoryPage(QWidget):
                 )
                 item.addChild(QTreeWidgetItem(["", action, record.path]))
             self.tree.addTopLevelItem(item)
-        if not entries:
-            self.status.setText("No host changes recorded on this root.")
+        self.status.setText("" if entries else "No host changes recorded on this root.")
+        if entries:
+            self.tree.setCurrentItem(self.tree.topLevelItem(0))
         self._update_button()
 
     def _selected(self) -> QTreeWidgetItem | None:

@@ -74,7 +74,7 @@ class SetupDialog(QDialog):
         dev = loaded.host.device(address)
         name = display_name(dev) if dev is not None else short_address(address)
         self.setWindowTitle(f"Set up passthrough: {name}")
-        self.resize(860, 620)
+        self.resize(1180, 640)
 
         self.blockers = QLabel(blockers_html(loaded, address))
         self.blockers.setWordWrap(True)
@@ -94,7 +94,7 @@ class SetupDialog(QDialog):
         split = QSplitter(Qt.Orientation.Horizontal)
         split.addWidget(self.files)
         split.addWidget(self.diff)
-        split.setSizes([260, 600])
+        split.setSizes([300, 880])
         self.commands = QLabel("")
         self.commands.setWordWrap(True)
         self.progress = QProgressBar()
