@@ -100,6 +100,12 @@ def _add_host_change_parsers(sub: argparse._SubParsersAction[argparse.ArgumentPa
         cmd.add_argument(
             "--at", choices=("boot", "now"), default="boot", help="at every boot, or now (/ only)"
         )
+        cmd.add_argument(
+            "--confirm-host-use",
+            metavar="ADDR",
+            action="append",
+            help="bind this candidate although the running host uses it (its disk, display, network)",
+        )
         if name == "apply":
             cmd.add_argument("--yes", action="store_true", help="really change the host")
     undo = sub.add_parser("undo", help="restore the files of a journal entry (the last one by default)")

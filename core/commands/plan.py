@@ -17,7 +17,11 @@ def build_plan(args: argparse.Namespace) -> Plan:
 
     root = HostRoot.open(args.root)
     request = Request(
-        iommu=bool(args.iommu), bind=tuple(args.bind or ()), unbind=tuple(args.unbind or ()), at=args.at
+        iommu=bool(args.iommu),
+        bind=tuple(args.bind or ()),
+        unbind=tuple(args.unbind or ()),
+        at=args.at,
+        confirm_host_use=tuple(getattr(args, "confirm_host_use", None) or ()),
     )
     return make_plan(root.label, RootFiles(root.path), scan_host(root), request, live=root.live)
 

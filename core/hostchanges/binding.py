@@ -35,7 +35,14 @@ def normalise(address: str) -> str | None:
     return parse_address(text)
 
 
-def resolve(host: HostModel, address: str) -> Target | Refusal:
+def _use_text(use: object) -> str:
+    what = getattr(use, "what", "")
+    return f"{getattr(what, 'value', what)}: {getattr(use, 'detail', use)}"
+
+
+def resolve(host: HostModel, address: str, confirmed: tuple[str, ...] = ()) -> Target | Refusal:
+    """The functions to bind for the candidate at ``address`` (with its companions), or why not.
+    A candidate the running host uses needs its address in ``confirmed``."""
     canonical = normalise(address)
     if canonical is None:
         return Refusal(address, f"{address!r} is not a PCI address (like 0000:01:00.0)")
@@ -50,11 +57,14 @@ def resolve(host: HostModel, address: str) -> Target | Refusal:
             "or the group must be split",
         )
     host_uses = getattr(candidate, "host_uses", ())
-    if host_uses:
+    if host_uses and not {normalise(a) for a in confirmed} & {canonical, candidate.device}:
+        uses = "; ".join(_use_text(u) for u in host_uses)
         return Refusal(
-            canonical, f"the running host uses it ({host_uses[0]}); not bound without confirmation"
+            canonical,
+            f"the running host uses it ({uses}); confirm with --confirm-host-use {short_address(canonical)}",
         )
-    devices = [host.device(a) for a in candidate.functions]
+    functions = tuple(sorted({*candidate.functions, *getattr(candidate, "companions", ())}))
+    devices = [host.device(a) for a in functions]
     storage = [d.address for d in devices if d is not None and (d.class_id or "").startswith("01")]
     by_address = candidate.binding.method is BindingMethod.DRIVER_OVERRIDE or bool(storage)
     if storage:
@@ -69,11 +79,12 @@ def resolve(host: HostModel, address: str) -> Target | Refusal:
             drivers += [d for d in _GPU_DRIVERS.get(dev.vendor_id or "", ()) if d not in drivers]
         if dev.driver and dev.driver != "vfio-pci" and dev.driver.replace("-", "_") not in drivers:
             drivers.append(dev.driver.replace("-", "_"))
+    ids = sorted({*candidate.binding.ids, *(d.ids for d in devices if d is not None and d.ids)})
     return Target(
         address=candidate.device,
-        functions=candidate.functions,
+        functions=functions,
         by_address=by_address,
-        ids=candidate.binding.ids,
+        ids=tuple(ids),
         drivers=tuple(drivers),
         why=why,
     )

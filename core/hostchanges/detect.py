@@ -71,8 +71,7 @@ def detect_bootloader(files: RootFiles) -> Detected:
         return Detected(
             "unknown",
             ("/etc/NIXOS",),
-            "NixOS builds its boot entries from configuration.nix: add the parameters to "
-            "boot.kernelParams and the modules to boot.initrd.kernelModules there",
+            "NixOS builds its boot entries from configuration.nix",
         )
     for marker in ("/run/ostree-booted", "/ostree"):
         if files.exists(marker):

@@ -4,7 +4,7 @@ initramfs; or, with ``at="now"``, the runtime binding steps. Pure: reads files, 
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from vfiodeck.core.host.model import HostModel
 from vfiodeck.core.hostchanges import bootgrub, bootother, initramfs, modprobe
@@ -22,6 +22,7 @@ class Request:
     bind: tuple[str, ...] = ()
     unbind: tuple[str, ...] = ()
     at: str = "boot"
+    confirm_host_use: tuple[str, ...] = ()  # addresses the user confirmed the running host may lose
 
 
 def kernel_release(files: RootFiles) -> tuple[int, int] | None:
@@ -106,11 +107,11 @@ def make_plan(root_label: str, files: RootFiles, host: HostModel, request: Reque
         from vfiodeck.core.hostchanges.runtime import NO_IOMMU
 
         refused += [Refusal(normalise(a) or a, NO_IOMMU) for a in request.bind]
-        request = Request(request.iommu, (), request.unbind, request.at)
+        request = Request(request.iommu, (), request.unbind, request.at, request.confirm_host_use)
     targets: list[tuple[bool, Target]] = []
     for binding, addresses in ((True, request.bind), (False, request.unbind)):
         for address in addresses:
-            found = resolve(host, address)
+            found = resolve(host, address, request.confirm_host_use)
             if isinstance(found, Refusal):
                 # giving a device back never needs its group to be clean
                 if binding or "IOMMU group" not in found.reason:
@@ -123,35 +124,13 @@ def make_plan(root_label: str, files: RootFiles, host: HostModel, request: Reque
         now: Plan = plan_now(root_label, files, host, boot, init, targets, refused, live=live)
         return now
     params = iommu_params(files, host) if request.iommu else []
-    changes: list[FileChange] = []
-    commands: list[tuple[str, ...]] = []
-    notes: list[str] = []
-    if targets:
-        bind = [t for b, t in targets if b]
-        state, foreign_changes, foreign_refused, before = _binding(
-            files, bind, [t for b, t in targets if not b]
-        )
-        refused += [Refusal(None, r) for r in foreign_refused]
-        after = state.render()
-        if after != before:
-            changes += foreign_changes + [
-                FileChange(modprobe.OURS, before, after, "vfio-pci binding at boot")
-            ]
-        elif foreign_changes:
-            changes += foreign_changes
-        notes += [f"{t.address}: {t.why}" for t in bind]
-        on_cmdline = [t for t in cmdline_tokens(files, boot) if key_of(t) == "vfio_pci.ids"]
-        if on_cmdline:  # the command line's ids are applied after modprobe.d's: keep the two in step
-            merged = [i for i in values_of(on_cmdline[-1]) if i]
-            for target in [t for b, t in targets if not b]:
-                merged = [i for i in merged if i not in target.ids]
-            merged += [i for i in state.ids if i not in merged]
-            params.append(f"{on_cmdline[-1].split('=', 1)[0]}={','.join(merged)}")
-        if bind:
-            init_result = _initramfs(files, init)
-            refused += [Refusal(None, r) for r in init_result.refused]
-            changes += init_result.changes
-            commands += init_result.commands
+    part = _plan_binding(files, boot, init, targets) if targets else _Part()
+    params += part.params
+    refused += part.refused
+    if files.exists("/etc/NIXOS"):
+        refused.append(Refusal(None, nixos_snippet(params, part)))
+        return Plan(root_label, boot, init, refused=tuple(refused))
+    changes, commands = part.changes, part.commands
     if params and boot.kind == "unknown":
         refused.append(Refusal(None, f"boot loader: {boot.note}; nothing is guessed"))
         return Plan(root_label, boot, init, refused=tuple(refused))
@@ -168,8 +147,62 @@ def make_plan(root_label: str, files: RootFiles, host: HostModel, request: Reque
         commands=tuple(dict.fromkeys(commands)),
         reboot=bool(changes or commands),
         refused=tuple(refused),
-        notes=tuple(notes),
+        notes=tuple(part.notes),
     )
+
+
+@dataclass
+class _Part:
+    changes: list[FileChange] = field(default_factory=list)
+    commands: list[tuple[str, ...]] = field(default_factory=list)
+    refused: list[Refusal] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+    params: list[str] = field(default_factory=list)
+    state: modprobe.BindState | None = None
+
+
+def _plan_binding(
+    files: RootFiles, boot: Detected, init: Detected | None, targets: list[tuple[bool, Target]]
+) -> _Part:
+    part = _Part()
+    bind = [t for b, t in targets if b]
+    unbind = [t for b, t in targets if not b]
+    state, foreign_changes, foreign_refused, before = _binding(files, bind, unbind)
+    part.state = state
+    part.refused += [Refusal(None, r) for r in foreign_refused]
+    after = state.render()
+    part.changes += foreign_changes
+    if after != before:
+        part.changes.append(FileChange(modprobe.OURS, before, after, "vfio-pci binding at boot"))
+    part.notes += [f"{t.address}: {t.why}" for t in bind]
+    on_cmdline = [t for t in cmdline_tokens(files, boot) if key_of(t) == "vfio_pci.ids"]
+    if on_cmdline:  # the command line's ids are applied after modprobe.d's: keep the two in step
+        merged = [i for i in values_of(on_cmdline[-1]) if i]
+        for target in unbind:
+            merged = [i for i in merged if i not in target.ids]
+        merged += [i for i in state.ids if i not in merged]
+        part.params.append(f"{on_cmdline[-1].split('=', 1)[0]}={','.join(merged)}")
+    if bind:
+        init_result = _initramfs(files, init)
+        part.refused += [Refusal(None, r) for r in init_result.refused]
+        part.changes += init_result.changes
+        part.commands += init_result.commands
+    return part
+
+
+def nixos_snippet(params: list[str], part: _Part) -> str:
+    """NixOS builds /etc and the boot entries from its configuration: never edit, say what to add."""
+    lines = ["NixOS: nothing is edited; add this to configuration.nix and run nixos-rebuild boot:"]
+    if params:
+        lines.append("boot.kernelParams = [ " + " ".join(f'"{p}"' for p in params) + " ];")
+    state = part.state
+    if state is not None and (state.ids or state.addresses):
+        lines.append('boot.initrd.kernelModules = [ "vfio_pci" "vfio" "vfio_iommu_type1" ];')
+        rendered = "\\n".join(
+            line for line in (state.render() or "").splitlines() if not line.startswith("#")
+        )
+        lines.append(f'boot.extraModprobeConfig = "{rendered}";')
+    return " ".join(lines)
 
 
 def _initramfs(files: RootFiles, init: Detected | None) -> CmdlineResult:

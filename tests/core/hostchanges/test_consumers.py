@@ -397,3 +397,36 @@ def test_cmdline_vfio_ids_are_merged_in_place(make_root) -> None:
     (ids,) = [t for t in after if t.startswith("vfio-pci.ids=")]
     assert set(ids.split("=", 1)[1].split(",")) == {"1002:731f", "1002:ab38"} | GPU_IDS
     assert shutil.which("modprobe")
+
+
+def test_nixos_gets_a_snippet_and_no_edit(make_root) -> None:
+    root = make_root().put("/etc/NIXOS", "").put("/proc/cpuinfo", INTEL_CPUINFO)
+    plan = root.plan(iommu=True, bind=(GPU,))
+    assert plan.changes == ()
+    (reason,) = [r.reason for r in plan.refused]
+    assert 'boot.kernelParams = [ "intel_iommu=on" "iommu=pt" ];' in reason
+    assert "options vfio-pci ids=10de:10f8,10de:1ad8,10de:1ad9,10de:1e84" in reason
+
+
+def test_host_in_use_needs_explicit_confirmation(make_root, monkeypatch: pytest.MonkeyPatch) -> None:
+    from types import SimpleNamespace
+
+    from vfiodeck.core.hostchanges import binding
+
+    root = make_root("c246").put("/etc/mkinitcpio.conf", ARCH_MKINIT)
+    real = binding.candidate_for
+
+    def with_host_use(host, address):  # type: ignore[no-untyped-def]
+        found = real(host, address)
+        use = SimpleNamespace(
+            what=SimpleNamespace(value="default-route"), detail="eno1 holds the default route"
+        )
+        return SimpleNamespace(**{**found.__dict__, "host_uses": (use,)})
+
+    monkeypatch.setattr(binding, "candidate_for", with_host_use)
+    plan = root.plan(bind=("01:00.0",))
+    assert plan.changes == ()
+    assert "default-route: eno1 holds the default route" in plan.refused[0].reason
+    confirmed = root.plan(bind=("01:00.0",), confirm_host_use=("01:00.0",))
+    assert confirmed.refused == ()
+    assert confirmed.changes
