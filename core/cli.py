@@ -106,6 +106,9 @@ def _add_host_change_parsers(sub: argparse._SubParsersAction[argparse.ArgumentPa
             action="append",
             help="bind this candidate although the running host uses it (its disk, display, network)",
         )
+        cmd.add_argument(
+            "--vfs", metavar="ADDR=N", action="append", help="create N SR-IOV virtual functions on ADDR"
+        )
         if name == "apply":
             cmd.add_argument("--yes", action="store_true", help="really change the host")
     undo = sub.add_parser("undo", help="restore the files of a journal entry (the last one by default)")

@@ -22,6 +22,7 @@ def build_plan(args: argparse.Namespace) -> Plan:
         unbind=tuple(args.unbind or ()),
         at=args.at,
         confirm_host_use=tuple(getattr(args, "confirm_host_use", None) or ()),
+        vfs=tuple(getattr(args, "vfs", None) or ()),
     )
     return make_plan(root.label, RootFiles(root.path), scan_host(root), request, live=root.live)
 

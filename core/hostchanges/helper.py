@@ -37,6 +37,7 @@ ALLOWED_PATHS = tuple(
         r"/etc/dracut\.conf\.d/vfio-deck\.conf",
         r"/etc/initramfs-tools/modules",
         r"/etc/booster\.yaml",
+        r"/etc/udev/rules\.d/70-vfio-deck-sriov\.rules",
         _ESP + r"/loader/entries/[A-Za-z0-9_][A-Za-z0-9_.@+-]{0,200}\.conf",
         _ESP + r"(?:/limine|/EFI/limine|/EFI/BOOT)?/limine\.(?:conf|cfg)",
         r"/boot/refind_linux\.conf",

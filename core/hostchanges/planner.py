@@ -7,7 +7,7 @@ import re
 from dataclasses import dataclass, field
 
 from vfiodeck.core.host.model import HostModel
-from vfiodeck.core.hostchanges import bootgrub, bootother, initramfs, modprobe
+from vfiodeck.core.hostchanges import bootgrub, bootother, initramfs, modprobe, sriov
 from vfiodeck.core.hostchanges.binding import Target, normalise, resolve
 from vfiodeck.core.hostchanges.bootgrub import CmdlineResult
 from vfiodeck.core.hostchanges.detect import detect_bootloader, detect_initramfs
@@ -23,6 +23,7 @@ class Request:
     unbind: tuple[str, ...] = ()
     at: str = "boot"
     confirm_host_use: tuple[str, ...] = ()  # addresses the user confirmed the running host may lose
+    vfs: tuple[str, ...] = ()  # "ADDR=N": SR-IOV virtual functions to create
 
 
 def kernel_release(files: RootFiles) -> tuple[int, int] | None:
@@ -118,10 +119,14 @@ def make_plan(root_label: str, files: RootFiles, host: HostModel, request: Reque
                     refused.append(found)
             else:
                 targets.append((binding, found))
+    vf_changes, vf_commands, vf_refused = sriov.plan_vfs(files, list(request.vfs), now=request.at == "now")
+    refused += vf_refused
     if request.at == "now":
         from vfiodeck.core.hostchanges.runtime import plan_now
 
         now: Plan = plan_now(root_label, files, host, boot, init, targets, refused, live=live)
+        if not now.refused and vf_commands:
+            now = Plan(now.root, boot, init, commands=tuple(vf_commands) + now.commands)
         return now
     params = iommu_params(files, host) if request.iommu else []
     part = _plan_binding(files, boot, init, targets) if targets else _Part()
@@ -130,7 +135,7 @@ def make_plan(root_label: str, files: RootFiles, host: HostModel, request: Reque
     if files.exists("/etc/NIXOS"):
         refused.append(Refusal(None, nixos_snippet(params, part)))
         return Plan(root_label, boot, init, refused=tuple(refused))
-    changes, commands = part.changes, part.commands
+    changes, commands = part.changes + vf_changes, part.commands
     if params and boot.kind == "unknown":
         refused.append(Refusal(None, f"boot loader: {boot.note}; nothing is guessed"))
         return Plan(root_label, boot, init, refused=tuple(refused))
