@@ -71,8 +71,9 @@ class HistoryPage(QWidget):
                 item.addChild(QTreeWidgetItem(["", action, record.path]))
             self.tree.addTopLevelItem(item)
         self.status.setText("" if entries else "No host changes recorded on this root.")
-        if entries:
-            self.tree.setCurrentItem(self.tree.topLevelItem(0))
+        newest = self.tree.topLevelItem(0)
+        if newest is not None:
+            self.tree.setCurrentItem(newest)
         self._update_button()
 
     def _selected(self) -> QTreeWidgetItem | None:

@@ -42,7 +42,7 @@ if TYPE_CHECKING:
     from vfiodeck.gui.history_page import HistoryPage
     from vfiodeck.gui.host_page import HostPage
     from vfiodeck.gui.loading import LoadedHost
-    from vfiodeck.gui.readiness_placeholder import ReadinessPage
+    from vfiodeck.gui.readiness_page import ReadinessPage
     from vfiodeck.gui.setup import SetupBanner
     from vfiodeck.gui.vms.page import VmsPage
 
@@ -222,7 +222,7 @@ class MainWindow(QMainWindow):
             return self._pages
         from vfiodeck.gui.history_page import HistoryPage
         from vfiodeck.gui.host_page import HostPage
-        from vfiodeck.gui.readiness_placeholder import ReadinessPage
+        from vfiodeck.gui.readiness_page import ReadinessPage
         from vfiodeck.gui.setup import SetupBanner
         from vfiodeck.gui.vms.page import VmsPage
 
@@ -237,6 +237,7 @@ class MainWindow(QMainWindow):
         self.stack.removeWidget(placeholder)
         placeholder.deleteLater()
         pages[0].demo_requested.connect(self.open_demo)
+        pages[2].rerun_requested.connect(self.refresh)  # checks run with the scan: re-read the host
         tree = pages[0].tree
         tree.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
         tree.customContextMenuRequested.connect(self._tree_menu)
@@ -380,7 +381,7 @@ class MainWindow(QMainWindow):
         if not self._explicit_uris:
             self.vms_page.set_uris(self._vm_uris())
         self.vms_page.set_host(result.host)
-        self.readiness_page.set_host(result.host)
+        self.readiness_page.set_readiness(result.readiness)
         self.history_page.set_root(result.root)
         self._show_pending()
         self._update_title()

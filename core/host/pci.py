@@ -10,7 +10,8 @@ from __future__ import annotations
 import errno
 import os
 
-from vfiodeck.core.host.model import Bar, PciDevice, ProblemKind
+from vfiodeck.core.host.model import Bar, PciCapabilities, PciDevice, ProblemKind
+from vfiodeck.core.host.pcicaps import parse_capabilities
 from vfiodeck.core.host.pciids import PciIds
 from vfiodeck.core.host.sysfs import Reader, parse_hex_id
 
@@ -18,6 +19,7 @@ DEVICES_DIR = "sys/bus/pci/devices"
 _HEX = frozenset("0123456789abcdef")
 _BAR_LINES = 6  # resource lines 0-5 are BARs; line 6 is the expansion ROM, the rest bridge windows
 _READ_SIZE = 65536  # larger than any sysfs attribute (they are at most one page)
+CONFIG_BYTES = 4096  # PCI Express extended config space; a snapshot's file is never read past it
 
 
 def parse_address(name: str) -> str | None:
@@ -135,7 +137,7 @@ class _DeviceFiles:
         return os.path.basename(target.rstrip("/")) or None
 
 
-def _revision(files: _DeviceFiles) -> str | None:
+def _revision(files: _DeviceFiles, config: bytes | None) -> str | None:
     """``revision`` where the kernel has it (older captures do not), else byte 8 of config space."""
     text = files.text("revision")
     if text is not None:
@@ -143,10 +145,13 @@ def _revision(files: _DeviceFiles) -> str | None:
         if value is None:
             files.garbage("revision", "a 2-digit hex id", text)
         return value
-    config = files.raw("config", 9)
     if config is not None and len(config) > 8:
         return f"{config[8]:02x}"
     return None
+
+
+def _capabilities(config: bytes | None) -> PciCapabilities | None:
+    return None if config is None else parse_capabilities(config)
 
 
 def _numa_node(files: _DeviceFiles) -> int | None:
@@ -201,6 +206,7 @@ def read_device(reader: Reader, name: str, address: str, names: PciIds) -> PciDe
     sub_device = files.hex_id("subsystem_device", 4)
     class_code = files.hex_id("class", 6)
     reset_text = files.text("reset_method")
+    config = files.raw("config", CONFIG_BYTES)
     return PciDevice(
         address=address,
         vendor_id=vendor_id,
@@ -208,7 +214,7 @@ def read_device(reader: Reader, name: str, address: str, names: PciIds) -> PciDe
         subsystem_vendor_id=sub_vendor,
         subsystem_device_id=sub_device,
         class_code=class_code,
-        revision=_revision(files),
+        revision=_revision(files, config),
         driver=files.link_name("driver"),
         iommu_group=_iommu_group(files),
         numa_node=_numa_node(files),
@@ -219,6 +225,7 @@ def read_device(reader: Reader, name: str, address: str, names: PciIds) -> PciDe
         device_name=names.device(vendor_id, device_id),
         subsystem_name=names.subsystem(vendor_id, device_id, sub_vendor, sub_device),
         class_name=names.class_name(class_code),
+        capabilities=_capabilities(config),
     )
 
 

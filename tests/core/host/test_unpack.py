@@ -20,6 +20,7 @@ import pytest
 
 from vfiodeck.core.errors import BadRootError
 from vfiodeck.core.host import root as root_module
+from vfiodeck.core.host import scratch as scratch_module
 from vfiodeck.core.host import unpack as unpack_module
 from vfiodeck.core.host.root import HostRoot
 
@@ -74,6 +75,9 @@ def scratch(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     (run / "flag").write_text("original\n")
     monkeypatch.setenv("XDG_RUNTIME_DIR", str(run))
     monkeypatch.setattr(root_module, "_unpacked", {})
+    # A registry of its own: remove_all() in a test must not remove the captures other tests
+    # of this process unpacked and still use.
+    monkeypatch.setattr(scratch_module, "_folders", [])
     return run
 
 
