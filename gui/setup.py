@@ -52,8 +52,8 @@ def blockers_html(loaded: LoadedHost, address: str) -> str:
         dev = host.device(blocker)
         name = display_name(dev) if dev is not None else "unknown device"
         items.append(f"{short_address(blocker)} {name} shares its IOMMU group: it must be passed too.")
-    for use in getattr(candidate, "host_uses", ()):
-        items.append(f"The running host uses it: {use}.")
+    for use in candidate.host_uses:
+        items.append(f"The running host uses {short_address(use.address)} ({use.what.value}: {use.detail}).")
     verdict = f"<p>{escape(candidate.verdict)}</p>"
     if not items:
         return verdict + "<p><b>Nothing blocks it.</b></p>"

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from vfiodeck.core.host.candidates import candidate_for
-from vfiodeck.core.host.model import BindingMethod, HostModel
+from vfiodeck.core.host.model import BindingMethod, HostModel, HostUse
 from vfiodeck.core.host.pci import parse_address, short_address
 from vfiodeck.core.hostchanges.model import Refusal
 
@@ -35,9 +35,8 @@ def normalise(address: str) -> str | None:
     return parse_address(text)
 
 
-def _use_text(use: object) -> str:
-    what = getattr(use, "what", "")
-    return f"{getattr(what, 'value', what)}: {getattr(use, 'detail', use)}"
+def _use_text(use: HostUse) -> str:
+    return f"{use.what.value}: {use.detail}"
 
 
 def resolve(host: HostModel, address: str, confirmed: tuple[str, ...] = ()) -> Target | Refusal:
@@ -56,14 +55,14 @@ def resolve(host: HostModel, address: str, confirmed: tuple[str, ...] = ()) -> T
             f"its IOMMU group also holds {others}: those must go to vfio-pci too (bind them) "
             "or the group must be split",
         )
-    host_uses = getattr(candidate, "host_uses", ())
+    host_uses = candidate.host_uses
     if host_uses and not {normalise(a) for a in confirmed} & {canonical, candidate.device}:
         uses = "; ".join(_use_text(u) for u in host_uses)
         return Refusal(
             canonical,
             f"the running host uses it ({uses}); confirm with --confirm-host-use {short_address(canonical)}",
         )
-    functions = tuple(sorted({*candidate.functions, *getattr(candidate, "companions", ())}))
+    functions = tuple(sorted({*candidate.functions, *candidate.companions}))
     devices = [host.device(a) for a in functions]
     storage = [d.address for d in devices if d is not None and (d.class_id or "").startswith("01")]
     by_address = candidate.binding.method is BindingMethod.DRIVER_OVERRIDE or bool(storage)

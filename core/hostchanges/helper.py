@@ -139,6 +139,9 @@ def _bind(args: list[str], root: Path, *, bind: bool) -> int:
         raise Refused("bind/unbind take one address")
     address = _address(args[0], root)
     if bind:
+        busy = runtime.holders(_device_dir(root, address), root / "proc")
+        if busy:  # checked again here: the plan was made before, without privileges
+            raise Refused(f"{address} is in use by {', '.join(busy)}: unbinding now could hang")
         runtime.bind_now(root / "sys", address)
     else:
         runtime.give_back(root / "sys", address)

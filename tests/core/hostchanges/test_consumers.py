@@ -409,19 +409,17 @@ def test_nixos_gets_a_snippet_and_no_edit(make_root) -> None:
 
 
 def test_host_in_use_needs_explicit_confirmation(make_root, monkeypatch: pytest.MonkeyPatch) -> None:
-    from types import SimpleNamespace
+    from dataclasses import replace
 
+    from vfiodeck.core.host.model import HostUse, HostUseKind
     from vfiodeck.core.hostchanges import binding
 
     root = make_root("c246").put("/etc/mkinitcpio.conf", ARCH_MKINIT)
     real = binding.candidate_for
 
     def with_host_use(host, address):  # type: ignore[no-untyped-def]
-        found = real(host, address)
-        use = SimpleNamespace(
-            what=SimpleNamespace(value="default-route"), detail="eno1 holds the default route"
-        )
-        return SimpleNamespace(**{**found.__dict__, "host_uses": (use,)})
+        use = HostUse("0000:01:00.0", HostUseKind.DEFAULT_ROUTE, "eno1 holds the default route")
+        return replace(real(host, address), host_uses=(use,))
 
     monkeypatch.setattr(binding, "candidate_for", with_host_use)
     plan = root.plan(bind=("01:00.0",))
