@@ -54,10 +54,25 @@ def blockers_html(loaded: LoadedHost, address: str) -> str:
         items.append(f"{short_address(blocker)} {name} shares its IOMMU group: it must be passed too.")
     for use in candidate.host_uses:
         items.append(f"The running host uses {short_address(use.address)} ({use.what.value}: {use.detail}).")
+    items += _readiness_items(loaded, candidate.device)
     verdict = f"<p>{escape(candidate.verdict)}</p>"
     if not items:
         return verdict + "<p><b>Nothing blocks it.</b></p>"
     return verdict + "<ul>" + "".join(f"<li>{escape(i)}</li>" for i in items) + "</ul>"
+
+
+def _readiness_items(loaded: LoadedHost, device: str) -> list[str]:
+    """The failing host checks, and this device's failing or doubtful readiness items."""
+    from vfiodeck.core.checks.model import Status
+
+    readiness = loaded.readiness
+    if readiness is None:
+        return []
+    items = [f"{c.title}: {c.fix or c.evidence}" for c in readiness.checks if c.status is Status.FAIL]
+    for row in readiness.devices:
+        if row.address == device:
+            items += [f"{i.aspect}: {i.text}" for i in row.items if i.status in (Status.FAIL, Status.WARN)]
+    return items
 
 
 class SetupDialog(QDialog):

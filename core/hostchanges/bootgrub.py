@@ -27,6 +27,7 @@ class CmdlineResult:
     changes: list[FileChange] = field(default_factory=list)
     commands: list[tuple[str, ...]] = field(default_factory=list)
     refused: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
 
 
 def _os_like(files: RootFiles) -> set[str]:

@@ -80,6 +80,12 @@ def _mkinitcpio(files: RootFiles, wanted: list[str]) -> CmdlineResult:
     if effective is None:
         result.refused.append("mkinitcpio: MODULES is built with a command; add vfio_pci by hand")
         return result
+    hooks = as_words(_sourced(files, "/etc/mkinitcpio.conf", "/etc/mkinitcpio.conf.d", "").get("HOOKS", ""))
+    if hooks is not None and "modconf" not in hooks:
+        result.notes.append(
+            "mkinitcpio: HOOKS has no modconf, so modprobe.d (vfio-pci's ids or addresses) is not in the "
+            "initramfs; add modconf to HOOKS if a GPU driver is loaded from the initramfs"
+        )
     if in_order(effective, wanted):
         return result
     later = [

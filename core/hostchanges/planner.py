@@ -190,6 +190,7 @@ def _plan_binding(
     if bind:
         init_result = _initramfs(files, init)
         part.refused += [Refusal(None, r) for r in init_result.refused]
+        part.notes += init_result.notes
         part.changes += init_result.changes
         part.commands += init_result.commands
     return part

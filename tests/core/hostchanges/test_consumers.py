@@ -428,3 +428,12 @@ def test_host_in_use_needs_explicit_confirmation(make_root, monkeypatch: pytest.
     confirmed = root.plan(bind=("01:00.0",), confirm_host_use=("01:00.0",))
     assert confirmed.refused == ()
     assert confirmed.changes
+
+
+def test_mkinitcpio_without_modconf_is_noted(make_root) -> None:
+    text = ARCH_MKINIT.read_text().replace(" modconf", "")
+    root = make_root().put("/etc/mkinitcpio.conf", text)
+    plan = root.plan(bind=(GPU,))
+    assert any("HOOKS has no modconf" in n for n in plan.notes)
+    with_modconf = make_root().put("/etc/mkinitcpio.conf", ARCH_MKINIT).plan(bind=(GPU,))
+    assert not any("modconf" in n for n in with_modconf.notes)
