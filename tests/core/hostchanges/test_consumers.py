@@ -437,3 +437,24 @@ def test_mkinitcpio_without_modconf_is_noted(make_root) -> None:
     assert any("HOOKS has no modconf" in n for n in plan.notes)
     with_modconf = make_root().put("/etc/mkinitcpio.conf", ARCH_MKINIT).plan(bind=(GPU,))
     assert not any("modconf" in n for n in with_modconf.notes)
+
+
+@pytest.mark.parametrize(
+    "fixture", [p for p in fixture_files("systemd-boot") if "loader" in p.name], ids=lambda p: p.name
+)
+def test_loader_conf_is_evidence_for_systemd_boot(make_root, fixture: Path) -> None:
+    root = make_root().put("/boot/efi/loader/loader.conf", fixture).put("/proc/cmdline", "root=UUID=1 rw\n")
+    plan, _ = roundtrip(root, iommu=True)
+    assert plan.bootloader.kind == "systemd-boot"
+    assert plan.bootloader.evidence == ("/boot/efi/loader/loader.conf",)
+    assert (root.path / "etc/kernel/cmdline").read_text() == "root=UUID=1 rw iommu=pt\n"
+
+
+def test_two_initramfs_tools_are_refused(make_root) -> None:
+    root = make_root().put("/etc/mkinitcpio.conf", ARCH_MKINIT).put("/etc/dracut.conf", "")
+    plan = root.plan(bind=(GPU,))
+    assert plan.initramfs is not None
+    assert plan.initramfs.kind == "unknown"
+    assert "more than one initramfs tool" in plan.refused[0].reason
+    root.put("/boot/initramfs-linux.img", b"")  # the images on /boot say which one builds them
+    assert root.plan(bind=(GPU,)).initramfs.kind == "mkinitcpio"  # type: ignore[union-attr]
