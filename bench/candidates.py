@@ -24,7 +24,14 @@ sys.path.insert(0, str(REPO))
 
 from tests.hostbuilder import LISTINGS_DIR, parse_listing  # noqa: E402
 from vfiodeck.core.host.candidates import find_candidates  # noqa: E402
-from vfiodeck.core.host.model import CpuInfo, HostModel, IommuGroup, IommuInfo, PciDevice, Topology  # noqa: E402
+from vfiodeck.core.host.model import (  # noqa: E402
+    CpuInfo,
+    HostModel,
+    IommuGroup,
+    IommuInfo,
+    PciDevice,
+    Topology,
+)
 
 LISTING = LISTINGS_DIR / "x399-asrock-taichi-threadripper-1900x-tree.txt"
 

@@ -322,7 +322,8 @@ def _blocked_verdict(host: HostModel, subject: str, group_id: int, blockers: tup
 def _alone_verdict(subject: str, function_count: int, group_ids: tuple[int, ...], bridges: int) -> str:
     count = f"{function_count} function{'s' if function_count != 1 else ''}"
     tail = " and a bridge" if bridges == 1 else f" and {bridges} bridges" if bridges > 1 else ""
-    return f"{subject} can be passed alone: {count}, {_groups_phrase(group_ids)} only them{tail}"
+    them = "them" if function_count != 1 else "it"
+    return f"{subject} can be passed alone: {count}, {_groups_phrase(group_ids)} only {them}{tail}"
 
 
 def _label(host: HostModel, address: str) -> str:
