@@ -8,14 +8,13 @@ from pathlib import Path
 import libvirt
 import pytest
 
+from vfiodeck.core.text import cpulist_text, parse_cpulist
 from vfiodeck.core.vm.domainxml import (
     CpuTopology,
     DomainXml,
     DomainXmlError,
     NumaTune,
     diff,
-    format_cpuset,
-    parse_cpuset,
 )
 from vfiodeck.core.vm.validate import lint, validate, validate_with_libvirt
 
@@ -276,11 +275,11 @@ def test_validation_never_touches_a_domain_of_the_same_name(conn: libvirt.virCon
 
 
 def test_cpuset_syntax() -> None:
-    assert parse_cpuset("0-3,^2,8") == (0, 1, 3, 8)
-    assert parse_cpuset("aaa") is None
-    assert parse_cpuset("3-1") is None
-    assert format_cpuset([5, 0, 1, 2, 9, 10]) == "0-2,5,9-10"
-    assert parse_cpuset(format_cpuset(range(0, 80, 2))) == tuple(range(0, 80, 2))
+    assert parse_cpulist("0-3,^2,8") == (0, 1, 3, 8)
+    assert parse_cpulist("aaa") is None
+    assert parse_cpulist("3-1") is None
+    assert cpulist_text([5, 0, 1, 2, 9, 10]) == "0-2,5,9-10"
+    assert parse_cpulist(cpulist_text(range(0, 80, 2))) == tuple(range(0, 80, 2))
 
 
 def test_diff_is_empty_for_equal_texts_and_marks_a_missing_newline() -> None:
