@@ -73,6 +73,8 @@ class NoteKind(str, Enum):
     IOMMU_UNKNOWN = "iommu-unknown"  # no IOMMU groups: sharing cannot be checked
     ALREADY_PASSED = "already-passed"  # nothing to add: the VM has them all
     NOT_PASSED = "not-passed"  # removal: the VM does not have them
+    MEMORY_OVER_NODE = "memory-over-node"  # a new VM: more memory than its NUMA node has
+    PINNING_SHORT = "pinning-short"  # a new VM: fewer pinned vCPUs than asked (the host keeps a core)
 
 
 @dataclass(frozen=True)

@@ -9,6 +9,7 @@ API:
   VM that vanished meanwhile is left out.
 - ``running_devices(rows, uri) -> {vm: addresses}``: what the running VMs of ``uri`` hold, for the
   pre-flight.
+- ``name_taken(hv, name) -> bool``: for the new-VM name field, as the user types.
 - ``connection_label(uri)``: a URI for people ("demo-libvirt.xml (test driver)", "qemu:///system").
 """
 
@@ -74,3 +75,12 @@ def connection_label(uri: str) -> str:
     if uri.startswith("test://") and uri != "test:///default":
         return f"{os.path.basename(uri.removeprefix('test://'))} (test driver)"
     return uri
+
+
+def name_taken(hv: Hypervisor, name: str) -> bool:
+    """Is ``name`` already a domain on ``hv``? Cheap enough to ask as the user types (one lookup)."""
+    try:
+        hv.inactive_xml(name)
+    except DomainNotFoundError:
+        return False
+    return True

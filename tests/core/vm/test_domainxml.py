@@ -16,7 +16,6 @@ from vfiodeck.core.vm.domainxml import (
     NumaTune,
     diff,
 )
-from vfiodeck.core.vm.validate import lint, validate, validate_with_libvirt
 
 FIXTURES = Path(__file__).parents[2] / "fixtures"
 VALID = sorted((FIXTURES / "libvirt-xml" / "valid").glob("*.xml"))
@@ -234,44 +233,6 @@ def test_a_document_that_is_not_a_domain_is_refused() -> None:
         DomainXml.parse(_read(TEST_HOST))
     with pytest.raises(DomainXmlError, match="empty"):
         DomainXml.parse(b"  \n")
-
-
-@pytest.mark.parametrize("path", INVALID, ids=lambda p: p.name)
-def test_every_invalid_definition_gets_one_line_reasons(conn: libvirt.virConnect, path: Path) -> None:
-    problems = validate(conn, _read(path))
-    assert problems
-    assert all("\n" not in p and p for p in problems)
-    assert conn.listDefinedDomains() == []
-
-
-@pytest.mark.parametrize(
-    ("name", "expected"),
-    [
-        ("440fx-wrong-root.xml", "needs a pci-root controller"),
-        ("aarch64-tpm-wrong-model.xml", "'tpm-tis-device'"),
-        ("disk-encryption-wrong.xml", "not vmdk"),
-    ],
-)
-def test_qemu_only_rules_are_caught_by_lint(conn: libvirt.virConnect, name: str, expected: str) -> None:
-    """The test driver's schema check accepts these; only the QEMU driver refuses them."""
-    text = _read(FIXTURES / "libvirt-xml/invalid" / name)
-    assert validate_with_libvirt(conn, text) == []
-    (problem,) = lint(DomainXml.parse(text))
-    assert expected in problem
-
-
-def test_schema_error_is_reported_by_libvirt(conn: libvirt.virConnect) -> None:
-    problems = validate_with_libvirt(conn, _read(FIXTURES / "libvirt-xml/invalid/cpuset-invalid.xml"))
-    assert problems == [
-        "XML document failed to validate against schema: Extra element vcpu in interleave; "
-        "Invalid sequence in interleave; Element domain failed to validate content"
-    ]
-
-
-def test_validation_never_touches_a_domain_of_the_same_name(conn: libvirt.virConnect) -> None:
-    text = _read(FIXTURES / "libvirt-xml/valid/hostdev-pci-address.x86_64-latest.xml")
-    assert validate_with_libvirt(conn, text) == []
-    assert conn.listDefinedDomains() == []
 
 
 def test_cpuset_syntax() -> None:
