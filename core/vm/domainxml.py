@@ -58,6 +58,7 @@ _MEMBACKING_ORDER = ("hugepages", "nosharepages", "locked", "source", "access", 
 VFIODECK_NS = "https://vfiodeck.org/xmlns/1"
 _VD = f"{{{VFIODECK_NS}}}"
 
+DEFAULT_HUGEPAGE_KIB = 2048  # x86-64's default huge page size: what <hugepages/> without <page> gets
 _UNIT_KIB = {
     "b": 1 / 1024, "bytes": 1 / 1024, "kb": 1000 / 1024, "k": 1, "kib": 1, "mb": 1e6 / 1024,
     "m": 1024, "mib": 1024, "gb": 1e9 / 1024, "g": 1024**2, "gib": 1024**2, "tb": 1e12 / 1024,
@@ -289,6 +290,29 @@ class DomainXml:
 
     def hugepages(self) -> bool:
         return self._find("memoryBacking/hugepages") is not None
+
+    def hugepage_kib(self) -> int | None:
+        """The huge page size backing the memory (x86-64's 2 MiB default when no ``<page>`` says), or
+        None without ``<hugepages/>`` or with a size that does not parse."""
+        if not self.hugepages():
+            return None
+        page = self._find("memoryBacking/hugepages/page")
+        if page is None:
+            return DEFAULT_HUGEPAGE_KIB
+        size, factor = _int(page.get("size")), _UNIT_KIB.get(page.get("unit", "KiB").lower())
+        return None if size is None or factor is None else int(size * factor)
+
+    @property
+    def os_firmware(self) -> str | None:
+        """``<os firmware='efi'>``: libvirt picks the build from QEMU's descriptors."""
+        return _get(self._find("os"), "firmware") if self._find("os") is not None else None
+
+    def firmware_files(self) -> tuple[str, ...]:
+        """The ``<loader>`` and NVRAM ``template`` paths given by hand (libvirt creates the NVRAM file)."""
+        loader = self._text("os/loader") or ""
+        nvram = self._find("os/nvram")
+        template = (nvram.get("template") or "").strip() if nvram is not None else ""
+        return tuple(p for p in (loader, template) if p)
 
     def hyperv_features(self) -> dict[str, str]:
         """Hyper-V enlightenments and their ``state`` ("on"/"off"), e.g. ``{"relaxed": "on"}``."""
