@@ -141,10 +141,6 @@ class DomainModel(QAbstractTableModel):
     def find_name(self, name: str, uri: str | None = None) -> DomainRow | None:
         return next((r for r in self._rows if r.info.name == name and (uri is None or r.uri == uri)), None)
 
-    def holders(self, uri: str) -> dict[str, str]:
-        """Host PCI address -> name of the VM on ``uri`` whose definition passes it."""
-        return {addr: r.info.name for r in self._rows if r.uri == uri for addr in r.devices}
-
     def running_devices(self, uri: str) -> dict[str, tuple[str, ...]]:
         return {r.info.name: r.devices for r in self._rows if r.uri == uri and r.info.state.is_active}
 
