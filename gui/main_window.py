@@ -33,6 +33,7 @@ from PySide6.QtWidgets import (
 
 from vfiodeck.gui.errors import show_error, show_exception
 from vfiodeck.gui.mime import PCI_MIME
+from vfiodeck.gui.plain import plain_label
 from vfiodeck.gui.settings import open_settings
 from vfiodeck.gui.worker import Jobs
 from vfiodeck.resources import demo_host_path, demo_libvirt_xml, icon_path
@@ -133,7 +134,7 @@ class MainWindow(QMainWindow):
         self.busy.setMaximumWidth(160)
         self.busy.setTextVisible(False)
         self.busy.hide()
-        self.status = QLabel("")
+        self.status = plain_label("")
         self.statusBar().addWidget(self.status, 1)
         self.statusBar().addPermanentWidget(self.busy)
 

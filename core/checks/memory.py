@@ -22,7 +22,7 @@ def meminfo_hugepages(text: str) -> tuple[int | None, int | None]:
     for line in text.splitlines():
         key, _, value = line.partition(":")
         words = value.split()
-        if not words or not words[0].isdigit():
+        if not words or not (words[0].isascii() and words[0].isdigit()):
             continue
         if key == "HugePages_Total":
             total = int(words[0])
