@@ -9,6 +9,7 @@ API (pure, no I/O, imports nothing from the rest of ``core``):
   bytes tolerated) and libvirt's cpuset "0-7,^2"; ``cpulist_text(cpus) -> "0-2,5"`` writes the
   compact form both read; ``is_digits(text)``: ASCII decimal digits only.
 - ``short_address("0000:08:00.0") -> "08:00.0"``, ``slot_of(address) -> "0000:08:00"``,
+  ``cards(addresses)`` (function 0 of each slot, in order),
   ``split_pci_address(address) -> (domain, bus, slot, function)``.
 - ``size_text(n_bytes)``, ``kib_text(kib)``, ``mib_text(mib)``: "512 KiB", "1.5 GiB", "24 GiB".
 - ``device_name(dev)``: the short name for sentences; ``device_label(dev, address)``: the name with
@@ -108,6 +109,12 @@ def short_address(address: str) -> str:
 def slot_of(address: str) -> str:
     """ "0000:08:00.1" -> "0000:08:00": the functions of one slot share it."""
     return address.rsplit(".", 1)[0]
+
+
+def cards(addresses: Iterable[str]) -> tuple[str, ...]:
+    """Function 0 of each slot, in first-seen order: the cards a list of functions belongs to
+    ("0000:08:00.1", "0000:08:00.0", "0000:43:00.1" -> "0000:08:00.0", "0000:43:00.0")."""
+    return tuple(dict.fromkeys(f"{slot_of(a)}.0" for a in addresses))
 
 
 def split_pci_address(address: str) -> tuple[int, int, int, int]:
