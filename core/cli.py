@@ -17,6 +17,7 @@ from vfiodeck.core.errors import VfioDeckError
 # is imported only when its command runs, so `inspect` pays for nothing it does not use.
 COMMANDS = {
     "inspect": "inspect",
+    "check": "check",
     "snapshot": "snapshot",
 }
 
@@ -66,6 +67,12 @@ def build_parser() -> argparse.ArgumentParser:
     inspect = sub.add_parser("inspect", help="print what the host can pass through, and why")
     inspect.add_argument("--json", action="store_true", help="print the machine-readable report (schema 1)")
     inspect.add_argument(
+        "--root", metavar="PATH", default=argparse.SUPPRESS, help="directory or snapshot to read"
+    )
+
+    check = sub.add_parser("check", help="the readiness checklist: what to fix before passthrough works")
+    check.add_argument("--json", action="store_true", help="print {schema: 1, checks: [...]}")
+    check.add_argument(
         "--root", metavar="PATH", default=argparse.SUPPRESS, help="directory or snapshot to read"
     )
 

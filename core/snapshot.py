@@ -32,6 +32,17 @@ ALLOW = (
     "proc/cpuinfo",
     "proc/meminfo",
     "proc/interrupts",
+    "proc/iomem",  # boot framebuffer inside a GPU BAR (addresses read as 0 for a normal user)
+    "proc/version",
+    "proc/sys/kernel/osrelease",
+    "sys/firmware/acpi/tables/*",  # names only (DMAR, IVRS): the tables' bytes are not taken
+    "sys/class/dmi/id/board_vendor",  # which vendor's BIOS menus a fix names (no serial numbers)
+    "sys/class/dmi/id/board_name",
+    "sys/class/dmi/id/sys_vendor",
+    "sys/kernel/security/lockdown",
+    "sys/class/misc/kvm",
+    "lib/modules/*/modules.builtin",
+    "lib/modules/*/modules.alias",  # only its "alias vfio_pci:" lines, see FILTERED
     "sys/devices/system/cpu/online",
     "sys/devices/system/cpu/possible",
     "sys/devices/system/cpu/present",
@@ -71,12 +82,15 @@ ALLOW = (
     "usr/share/OVMF/*",
     "usr/share/edk2/ovmf/*",
     "usr/share/edk2/x64/*",
+    "etc/os-release",  # which package manager a fix names
+    "usr/lib/os-release",
     "etc/default/grub",
     "etc/kernel/cmdline",
     "etc/modprobe.d/*.conf",
     "etc/modules-load.d/*.conf",
     "etc/modules",
     "etc/mkinitcpio.conf",
+    "etc/mkinitcpio.conf.d/*.conf",
     "etc/dracut.conf.d/*.conf",
     "etc/initramfs-tools/modules",
     "etc/booster.yaml",
@@ -102,10 +116,14 @@ PCI_FILES = (
     "d3cold_allowed",
 )
 PCI_LINKS = ("driver", "iommu_group")
-PCI_CONFIG_BYTES = 256  # the standard header and capability list; the extended space is not needed
+PCI_CONFIG_BYTES = 4096  # the extended space too: ACS, Resizable BAR and SR-IOV live there
 
 # Files that are large binaries and that we only need to know exist (firmware images).
 PRESENCE_ONLY_SUFFIXES = (".fd", ".bin", ".img")
+PRESENCE_ONLY_DIRS = ("sys/firmware/acpi/tables/",)
+# Files of which only some lines are taken (modules.alias is megabytes; the checks need the VFIO
+# variant-driver lines).
+FILTERED = {"modules.alias": "alias vfio_pci:"}
 
 
 @dataclass(frozen=True)
@@ -182,6 +200,24 @@ class _Collector:
         self.members[rel] = info
         self.data[rel] = content
 
+    def add_filtered(self, rel: str, prefix: str) -> None:
+        """Only the lines that start with ``prefix``, from a file read whole (up to 64 MiB)."""
+        try:
+            with open(self._abs(rel), "rb") as fh:
+                data = fh.read(MAX_TOTAL_BYTES)
+        except OSError:
+            return
+        wanted = prefix.encode()
+        kept = b"".join(line for line in data.splitlines(keepends=True) if line.startswith(wanted))
+        info = tarfile.TarInfo(rel)
+        info.size = len(kept)
+        info.mode = 0o444
+        self.total += len(kept)
+        if self.total > MAX_TOTAL_BYTES:
+            raise SnapshotError(f"snapshot would exceed {MAX_TOTAL_BYTES >> 20} MiB; refusing to write it")
+        self.members[rel] = info
+        self.data[rel] = kept
+
     def add_path(self, rel: str) -> None:
         path = self._abs(rel)
         if not self._inside(os.path.dirname(path)):
@@ -200,7 +236,12 @@ class _Collector:
         elif os.path.isdir(path):
             self.add_dir(rel)
         else:
-            self.add_file(rel, presence_only=rel.endswith(PRESENCE_ONLY_SUFFIXES))
+            prefix = FILTERED.get(os.path.basename(rel))
+            if prefix is not None:
+                self.add_filtered(rel, prefix)
+                return
+            presence = rel.endswith(PRESENCE_ONLY_SUFFIXES) or rel.startswith(PRESENCE_ONLY_DIRS)
+            self.add_file(rel, presence_only=presence)
 
     def add_pci_devices(self) -> None:
         devices = self._abs("sys/bus/pci/devices")

@@ -10,7 +10,8 @@ from __future__ import annotations
 import errno
 import os
 
-from vfiodeck.core.host.model import Bar, PciDevice, ProblemKind
+from vfiodeck.core.host.model import Bar, PciCapabilities, PciDevice, ProblemKind
+from vfiodeck.core.host.pcicaps import parse_capabilities
 from vfiodeck.core.host.pciids import PciIds
 from vfiodeck.core.host.safe_read import (
     SYSFS_LIMIT,
@@ -25,6 +26,7 @@ from vfiodeck.core.host.sysfs import Reader, parse_hex_id
 DEVICES_DIR = "sys/bus/pci/devices"
 _HEX = frozenset("0123456789abcdef")
 _BAR_LINES = 6  # resource lines 0-5 are BARs; line 6 is the expansion ROM, the rest bridge windows
+CONFIG_BYTES = 4096  # PCI Express extended config space; a snapshot's file is never read past it
 
 
 def parse_address(name: str) -> str | None:
@@ -151,7 +153,7 @@ class _DeviceFiles:
         return os.path.basename(target.rstrip("/")) or None
 
 
-def _revision(files: _DeviceFiles) -> str | None:
+def _revision(files: _DeviceFiles, config: bytes | None) -> str | None:
     """``revision`` where the kernel has it (older captures do not), else byte 8 of config space."""
     text = files.text("revision")
     if text is not None:
@@ -159,10 +161,13 @@ def _revision(files: _DeviceFiles) -> str | None:
         if value is None:
             files.garbage("revision", "a 2-digit hex id", text)
         return value
-    config = files.raw("config", 9)
     if config is not None and len(config) > 8:
         return f"{config[8]:02x}"
     return None
+
+
+def _capabilities(config: bytes | None) -> PciCapabilities | None:
+    return None if config is None else parse_capabilities(config)
 
 
 def _numa_node(files: _DeviceFiles) -> int | None:
@@ -217,6 +222,7 @@ def read_device(reader: Reader, name: str, address: str, names: PciIds) -> PciDe
     sub_device = files.hex_id("subsystem_device", 4)
     class_code = files.hex_id("class", 6)
     reset_text = files.text("reset_method")
+    config = files.raw("config", CONFIG_BYTES)
     return PciDevice(
         address=address,
         vendor_id=vendor_id,
@@ -224,7 +230,7 @@ def read_device(reader: Reader, name: str, address: str, names: PciIds) -> PciDe
         subsystem_vendor_id=sub_vendor,
         subsystem_device_id=sub_device,
         class_code=class_code,
-        revision=_revision(files),
+        revision=_revision(files, config),
         driver=files.link_name("driver"),
         iommu_group=_iommu_group(files),
         numa_node=_numa_node(files),
@@ -235,6 +241,7 @@ def read_device(reader: Reader, name: str, address: str, names: PciIds) -> PciDe
         device_name=names.device(vendor_id, device_id),
         subsystem_name=names.subsystem(vendor_id, device_id, sub_vendor, sub_device),
         class_name=names.class_name(class_code),
+        capabilities=_capabilities(config),
     )
 
 

@@ -95,6 +95,20 @@ class Reader:
     def isdir(self, rel: str) -> bool:
         return os.path.isdir(self.root.join(rel))
 
+    def resolve(self, rel: str) -> str | None:
+        """Where ``rel`` really is, following every link, relative to the root ("sys/devices/...");
+        None when it is missing or leads outside the root."""
+        top = os.path.realpath(self.root.path)
+        path = self.root.join(rel)
+        if not os.path.lexists(path):
+            return None
+        real = os.path.realpath(path)
+        if real == top:
+            return ""
+        if not real.startswith(top.rstrip(os.sep) + os.sep):
+            return None
+        return real[len(top.rstrip(os.sep)) + 1 :]
+
     def link_name(self, rel: str) -> str | None:
         """Last component of a symlink's target, even when the target is gone (captures
         often leave ``driver`` links dangling)."""
