@@ -15,7 +15,7 @@ from lxml import etree
 from vfiodeck.core.checks.context import CheckContext
 from vfiodeck.core.checks.memory import MEMINFO, meminfo_hugepages
 from vfiodeck.core.checks.model import Check, Status
-from vfiodeck.core.host.sysfs import parse_cpulist
+from vfiodeck.core.text import parse_cpulist
 
 TITLE = "Huge pages free on the VMs' NUMA nodes"
 NODE_DIR = "sys/devices/system/node"
