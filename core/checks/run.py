@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Callable
 
 from vfiodeck.core.checks.cpu import check_cpu_virtualization
@@ -19,8 +18,6 @@ from vfiodeck.core.host.sysfs import Reader
 
 # check_to_dict is re-exported: the report imports it from here.
 __all__ = ["CHECK_IDS", "check_to_dict", "run_checks"]
-
-log = logging.getLogger(__name__)
 
 CheckFn = Callable[[HostModel, Reader], Check]
 
@@ -50,7 +47,9 @@ def _run_one(check_id: str, fn: CheckFn, host: HostModel, reader: Reader) -> Che
     try:
         return fn(host, reader)
     except Exception as exc:  # noqa: BLE001 - turned into an "unknown" the user can report
-        log.exception("check %s failed", check_id)
+        import logging  # only on this rare path: a plain inspect does not load logging
+
+        logging.getLogger(__name__).exception("check %s failed", check_id)
         return Check(check_id, Status.UNKNOWN, check_id, f"internal error: {type(exc).__name__}: {exc}", "")
 
 

@@ -8,9 +8,9 @@ small built-in table.
 
 from __future__ import annotations
 
+import _thread
 import os
 import re
-import threading
 
 from vfiodeck.core.host.sysfs import Reader
 
@@ -137,7 +137,7 @@ class _IdsFile:
 
 
 _CACHE: dict[tuple[str, int, int], _IdsFile] = {}
-_CACHE_LOCK = threading.Lock()
+_CACHE_LOCK = _thread.allocate_lock()  # threading would cost an import for one lock
 
 
 def _load_file(path: str) -> _IdsFile | None:

@@ -8,13 +8,11 @@ recorded in ``Reader.problems`` with its reason, so "permission denied" never lo
 from __future__ import annotations
 
 import errno
-import logging
 import os
+import sys
 
 from vfiodeck.core.host.model import Problem, ProblemKind
 from vfiodeck.core.host.root import HostRoot
-
-log = logging.getLogger(__name__)
 
 _HEX_DIGITS = frozenset("0123456789abcdef")
 
@@ -58,7 +56,9 @@ class Reader:
 
     # -- recording -------------------------------------------------------------------------
     def problem(self, rel: str, kind: ProblemKind, detail: str) -> None:
-        log.debug("%s: %s (%s)", rel, detail, kind.value)
+        logging = sys.modules.get("logging")  # loaded by the window, or by the CLI with -v
+        if logging is not None:
+            logging.getLogger(__name__).debug("%s: %s (%s)", rel, detail, kind.value)
         self.problems.append(Problem(rel, kind, detail))
 
     def _os_error(self, rel: str, exc: OSError) -> None:
