@@ -69,7 +69,7 @@ def test_no_msi_lines_is_unknown(make_root: MakeRoot) -> None:
 
 
 def test_ecap_alone_says_supported_but_unknown(make_root: MakeRoot) -> None:
-    dmesg = (CHECK_FIXTURES / "dmesg/fujitsu-primergy-tx1320m3-xeon-e3-dmar-iommu-enabled-x2apic-ir-grep.txt")
+    dmesg = CHECK_FIXTURES / "dmesg/fujitsu-primergy-tx1320m3-xeon-e3-dmar-iommu-enabled-x2apic-ir-grep.txt"
     match = re.search(r"dmar0: .* ecap (\w+)", dmesg.read_text())
     assert match is not None
     root = make_root({"sys/class/iommu/dmar0/intel-iommu/ecap": match.group(1) + "\n"})
@@ -86,12 +86,15 @@ def test_hwloc_capture_without_interrupts_is_unknown(hwloc_checks: Checks) -> No
 
 
 # -- firmware_uefi ------------------------------------------------------------------------------
-@pytest.mark.skipif(Path("/sys/firmware/efi").exists(), reason="this host booted with UEFI")
-def test_live_host_without_efi_is_legacy() -> None:
+@pytest.mark.host
+def test_live_host_firmware_agrees_with_its_efi_folder() -> None:
     check = checks_of(HostRoot.open("/"))["firmware_uefi"]
-    assert check.status is Status.WARN
-    assert check.evidence == "sys/firmware/efi: missing (legacy BIOS or CSM boot)"
-    assert '"CSM"' in check.fix
+    if Path("/sys/firmware/efi").exists():
+        assert check.status is Status.PASS
+    else:
+        assert check.status is Status.WARN
+        assert check.evidence == "sys/firmware/efi: missing (legacy BIOS or CSM boot)"
+        assert '"CSM"' in check.fix
 
 
 def test_efi_folder_passes(make_root: MakeRoot) -> None:
@@ -165,11 +168,13 @@ def test_modules_not_loaded_warns(make_root: MakeRoot) -> None:
     assert "modprobe vfio-pci" in check.fix
 
 
-def test_live_host_without_vfio_warns() -> None:
-    if Path("/sys/module/vfio_pci").exists():
-        pytest.skip("vfio_pci is loaded here")
+@pytest.mark.host
+def test_live_host_vfio_modules_agree_with_sys_module() -> None:
     check = checks_of(HostRoot.open("/"))["vfio_modules"]
-    assert check.status in (Status.WARN, Status.FAIL)
+    if Path("/sys/module/vfio_pci").exists() and Path("/sys/module/vfio_iommu_type1").exists():
+        assert check.status is Status.PASS
+    else:
+        assert check.status in (Status.WARN, Status.FAIL)
 
 
 def test_capture_without_sys_module_is_unknown(hwloc_checks: Checks) -> None:
