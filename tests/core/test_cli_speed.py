@@ -51,7 +51,17 @@ def test_a_piped_inspect_prints_one_compact_line(root: Path) -> None:
 
 
 def test_inspect_imports_nothing_it_does_not_use(root: Path) -> None:
-    unused = ("logging", "threading", "PySide6", "libvirt", "numpy", "lxml", "importlib.metadata")
+    unused = (
+        "logging",
+        "threading",
+        "tarfile",
+        "tempfile",
+        "PySide6",
+        "libvirt",
+        "numpy",
+        "lxml",
+        "importlib.metadata",
+    )
     probe = f"sorted(m for m in {unused!r} if m in sys.modules)"
     assert _run_inspect(root, probe).stderr.strip() == "[]"
 
