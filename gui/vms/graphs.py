@@ -72,6 +72,7 @@ class GraphsPanel(QWidget):
         self._busy: set[str] = set()
         self.host_percent: tuple[float | None, ...] = ()
         self.redraws = 0  # how many times the curves were fed: once per tick at most
+        self._bars: tuple[list[float], list[str]] = ([], [])
         self._dirty = False
         self._build()
         self.timer = QTimer(self)
@@ -322,8 +323,7 @@ class GraphsPanel(QWidget):
             for i, c in enumerate(self.vcpu_curves)
         ]
         for curve, ring in pairs:
-            y = ring.view() if ring is not None else empty
-            curve.setData(x[-len(y) :] if len(y) else empty, y, connect="finite")
+            self._set(curve, x, ring)
         memory = series.memory.view() if series is not None else empty
         if len(memory) and not np.isnan(memory).all():
             top = float(np.nanmax(memory)) * 1.1 or 1.0
@@ -341,9 +341,7 @@ class GraphsPanel(QWidget):
     def _draw_irqs(self) -> None:
         x = seconds_ago(self.irq_time)
         for address, curve in self.irq_curves.items():
-            ring = self.irq_series.get(address)
-            y = ring.view() if ring is not None else np.empty(0)
-            curve.setData(x[-len(y) :] if len(y) else np.empty(0), y, connect="finite")
+            self._set(curve, x, self.irq_series.get(address))
         if not self.samples_host:
             self._note("irq", NO_LIVE)
         elif self.row is not None and not self.row.devices:
@@ -360,7 +358,20 @@ class GraphsPanel(QWidget):
             heights = [0.0] * (max((c.id for c in self.host.topology.cpus), default=-1) + 1)
             self._note("host", NO_LIVE)
         brushes = ["#ff7f0e" if i in self.pinned else "#9ecae1" for i in range(len(heights))]
-        self.host_bars.setOpts(x=list(range(len(heights))), height=heights, width=0.8, brushes=brushes)
+        if (heights, brushes) != self._bars:  # unchanged bars (a snapshot's) are not drawn again
+            self._bars = (heights, brushes)
+            self.host_bars.setOpts(x=list(range(len(heights))), height=heights, width=0.8, brushes=brushes)
+
+    @staticmethod
+    def _set(curve: pg.PlotDataItem, x: np.ndarray, ring: Ring | None) -> None:
+        """Feed a curve; one with nothing to show (the driver gives no such figure) is emptied once
+        and then left alone, so it causes no repaint."""
+        if ring is None or not has_data(ring):
+            if curve.yData is not None and len(curve.yData):
+                curve.setData([], [])
+            return
+        y = ring.view()
+        curve.setData(x[-len(y) :], y, connect="finite")
 
     def _note(self, key: str, text: str) -> None:
         note = self.notes[key]

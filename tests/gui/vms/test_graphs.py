@@ -8,8 +8,8 @@ import sys
 
 from pytestqt.qtbot import QtBot
 
-from vfiodeck.core.vm.stats import DomainSample, HostCpuSample, InterruptSample, StatsSample, VfioIrq
 from vfiodeck.core.host.model import HostModel
+from vfiodeck.core.vm.stats import DomainSample, HostCpuSample, InterruptSample, StatsSample, VfioIrq
 from vfiodeck.gui.vms.graphs import NO_DATA, NO_LIVE, GraphsPanel, Ring
 from vfiodeck.gui.vms.page import VmsPage
 
