@@ -60,6 +60,11 @@ def build_parser() -> argparse.ArgumentParser:
         action="append",
         help="libvirt connection URI (window only; repeatable; default qemu:///system)",
     )
+    parser.add_argument(
+        "--show-domain-performance",
+        metavar="NAME",
+        help="open the VMs page on the live graphs of VM NAME (window only)",
+    )
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
 
     inspect = sub.add_parser("inspect", help="print what the host can pass through, and why")
