@@ -33,6 +33,7 @@ from PySide6.QtWidgets import (
 
 from vfiodeck.gui.errors import show_error, show_exception
 from vfiodeck.gui.mime import PCI_MIME
+from vfiodeck.gui.plain import plain_label
 from vfiodeck.gui.settings import open_settings
 from vfiodeck.gui.worker import Jobs
 from vfiodeck.resources import demo_host_path, demo_libvirt_xml, icon_path
@@ -40,7 +41,7 @@ from vfiodeck.resources import demo_host_path, demo_libvirt_xml, icon_path
 if TYPE_CHECKING:
     from vfiodeck.gui.host_page import HostPage
     from vfiodeck.gui.loading import LoadedHost
-    from vfiodeck.gui.readiness_placeholder import ReadinessPage
+    from vfiodeck.gui.readiness_page import ReadinessPage
     from vfiodeck.gui.vms.page import VmsPage
 
 log = logging.getLogger(__name__)
@@ -133,7 +134,7 @@ class MainWindow(QMainWindow):
         self.busy.setMaximumWidth(160)
         self.busy.setTextVisible(False)
         self.busy.hide()
-        self.status = QLabel("")
+        self.status = plain_label("")
         self.statusBar().addWidget(self.status, 1)
         self.statusBar().addPermanentWidget(self.busy)
 
@@ -214,7 +215,7 @@ class MainWindow(QMainWindow):
         if self._pages is not None:
             return self._pages
         from vfiodeck.gui.host_page import HostPage
-        from vfiodeck.gui.readiness_placeholder import ReadinessPage
+        from vfiodeck.gui.readiness_page import ReadinessPage
         from vfiodeck.gui.vms.page import VmsPage
 
         pages = (HostPage(), VmsPage(uris=self._vm_uris()), ReadinessPage())
@@ -225,6 +226,7 @@ class MainWindow(QMainWindow):
         self.stack.removeWidget(placeholder)
         placeholder.deleteLater()
         pages[0].demo_requested.connect(self.open_demo)
+        pages[2].rerun_requested.connect(self.refresh)  # checks run with the scan: re-read the host
         tree = pages[0].tree
         tree.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
         tree.customContextMenuRequested.connect(self._tree_menu)
@@ -331,7 +333,7 @@ class MainWindow(QMainWindow):
         if not self._explicit_uris:
             self.vms_page.set_uris(self._vm_uris())
         self.vms_page.set_host(result.host)
-        self.readiness_page.set_host(result.host)
+        self.readiness_page.set_readiness(result.readiness)
         self._update_title()
         groups = len(result.host.iommu.groups)
         self.status.setText(

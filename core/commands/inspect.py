@@ -24,11 +24,12 @@ def run(args: argparse.Namespace) -> int:
     from vfiodeck.core.host.root import HostRoot
     from vfiodeck.core.host.scan import scan_host
     from vfiodeck.core.report import inspect_dict, text_report
+    from vfiodeck.core.text import safe_text
 
     root = HostRoot.open(args.root)
     host = scan_host(root)
     if args.json:
         sys.stdout.write(json_text(inspect_dict(host, root), sys.stdout.isatty()) + "\n")
     else:
-        sys.stdout.write(text_report(host, root))
+        sys.stdout.write(safe_text(text_report(host, root)))
     return 0

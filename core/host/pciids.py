@@ -11,7 +11,9 @@ from __future__ import annotations
 import _thread
 import os
 import re
+import stat
 
+from vfiodeck.core.host.safe_read import RefusedError, read_file
 from vfiodeck.core.host.sysfs import Reader
 
 # Where distributions put the file: hwdata (Fedora, Arch), pciutils (Debian, Ubuntu), old layouts.
@@ -140,11 +142,17 @@ _CACHE: dict[tuple[str, int, int], _IdsFile] = {}
 _CACHE_LOCK = _thread.allocate_lock()  # threading would cost an import for one lock
 
 
-def _load_file(path: str) -> _IdsFile | None:
-    """The file at ``path``, shared by every scan in this process while it is unchanged."""
+MAX_IDS_BYTES = 16 << 20  # pci.ids is 1.3 MiB today
+
+
+def _load_file(path: str, confine: str | None = None) -> _IdsFile | None:
+    """The file at ``path``, shared by every scan in this process while it is unchanged.
+    Only a regular file below ``confine`` (a folder root's real path) is read, and at most 16 MiB."""
     try:
         st = os.stat(path)
     except OSError:
+        return None
+    if not stat.S_ISREG(st.st_mode):
         return None
     key = (path, st.st_mtime_ns, st.st_size)
     with _CACHE_LOCK:
@@ -152,9 +160,8 @@ def _load_file(path: str) -> _IdsFile | None:
         if cached is not None:
             return cached
         try:
-            with open(path, "rb") as fh:
-                data = fh.read()
-        except OSError:
+            data = read_file(path, confine, MAX_IDS_BYTES)
+        except (OSError, RefusedError):
             return None
         ids = _IdsFile(b"\n" + data)
         _CACHE[key] = ids
@@ -174,16 +181,16 @@ class PciIds:
 
         ``$VFIODECK_PCI_IDS`` names another file to use in place of the live system's (the tests use
         a trimmed copy so that names do not depend on the machine's pciutils/hwdata)."""
-        candidates: list[str] = []
+        candidates: list[tuple[str, str | None]] = []
         if reader is not None:
-            candidates += [reader.root.join(rel) for rel in PCI_IDS_PATHS]
+            candidates += [(reader.root.join(rel), reader.root.confine) for rel in PCI_IDS_PATHS]
         override = os.environ.get("VFIODECK_PCI_IDS")
         if override:
-            candidates.append(override)
+            candidates.append((override, None))
         else:
-            candidates += [os.path.join("/", rel) for rel in PCI_IDS_PATHS]
-        for path in candidates:
-            ids = _load_file(path)
+            candidates += [(os.path.join("/", rel), None) for rel in PCI_IDS_PATHS]
+        for path, confine in candidates:
+            ids = _load_file(path, confine)
             if ids is not None:
                 return cls(ids, path)
         return cls(None, None)

@@ -150,7 +150,7 @@ def _node_memory_mib(reader: Reader, node: int) -> int | None:
     text = reader.text(rel)
     if text is None:
         return None
-    match = re.search(_MEMTOTAL, text, re.MULTILINE)
+    match = re.search(_MEMTOTAL, text, re.MULTILINE | re.ASCII)
     if match is None:
         reader.problem(rel, ProblemKind.GARBAGE, "no 'Node N MemTotal: X kB' line")
         return None
@@ -163,7 +163,7 @@ def _node_distances(reader: Reader, node: int) -> tuple[int, ...] | None:
     if text is None:
         return None
     words = text.split()
-    if not words or not all(word.isdigit() for word in words):
+    if not words or not all(word.isascii() and word.isdigit() for word in words):
         reader.problem(rel, ProblemKind.GARBAGE, f"not a list of distances: {text.strip()[:40]!r}")
         return None
     return tuple(int(word) for word in words)
@@ -208,7 +208,7 @@ def _node_of(nodes: Iterable[NumaNode]) -> dict[int, int]:
 
 def parse_cache_size(text: str) -> int | None:
     """sysfs cache ``size`` ("16384K"; "32M" on some arm64 firmware) -> KiB."""
-    match = re.fullmatch(_CACHE_SIZE, text.strip(), re.IGNORECASE)
+    match = re.fullmatch(_CACHE_SIZE, text.strip(), re.IGNORECASE | re.ASCII)
     if match is None:
         return None
     return int(match.group(1)) * _SIZE_UNIT_KIB[match.group(2).upper()]

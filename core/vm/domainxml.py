@@ -17,6 +17,7 @@ from lxml import etree
 
 from vfiodeck.core.errors import VfioDeckError
 from vfiodeck.core.vm import lossless
+from vfiodeck.core.vm.doctype import has_internal_subset
 
 _Element = Any  # lxml element proxy (see lossless._Node)
 
@@ -200,6 +201,10 @@ class DomainXml:
                 raise DomainXmlError(f"not valid XML: not UTF-8 text (byte {exc.start})") from exc
         if not text.strip():
             raise DomainXmlError("not valid XML: the text is empty")
+        if has_internal_subset(text):
+            raise DomainXmlError(
+                "not a libvirt domain: it declares a DOCTYPE internal subset, which libvirt never writes"
+            )
         try:
             root = etree.fromstring(text.encode("utf-8"), etree.XMLParser(**_PARSER_OPTIONS))
         except etree.XMLSyntaxError as exc:

@@ -16,6 +16,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from vfiodeck.core.host.safe_read import RefusedError, read_text
+
 SEARCH_DIRS = ("etc/qemu/firmware", "usr/share/qemu/firmware")  # first wins on a shared file name
 
 
@@ -112,8 +114,8 @@ def find_firmware(root: str | os.PathLike[str] = "/") -> tuple[list[FirmwareEntr
     for _name, path in _descriptor_files(base):
         rel = str(path.relative_to(base))
         try:
-            text = path.read_text(encoding="utf-8")
-        except (OSError, UnicodeDecodeError) as exc:
+            text = read_text(base, rel)
+        except (OSError, RefusedError) as exc:
             problems.append(FirmwareProblem(rel, f"cannot read it: {exc}"))
             continue
         if not text.strip():

@@ -15,6 +15,7 @@ from pathlib import Path
 from lxml import etree
 
 from vfiodeck.core.host.model import HostModel, PciDevice
+from vfiodeck.core.host.safe_read import RefusedError, read_text
 from vfiodeck.core.vm.domainxml import VFIODECK_NS
 from vfiodeck.core.vm.errors import InvalidDomainXmlError
 
@@ -156,7 +157,7 @@ def _meminfo_available(text: str) -> int | None:
         key, _, rest = line.partition(":")
         if key == "MemAvailable":
             parts = rest.split()
-            return int(parts[0]) if parts and parts[0].isdigit() else None
+            return int(parts[0]) if parts and parts[0].isascii() and parts[0].isdigit() else None
     return None
 
 
@@ -164,16 +165,18 @@ def read_resources(needs: DomainNeeds, root: Path = Path("/")) -> HostResources:
     """The host's free memory, free huge pages and firmware files, read under ``root``. Unreadable
     values are None (the check is then skipped, never failed)."""
     try:
-        available = _meminfo_available((root / "proc/meminfo").read_text())
-    except OSError:
+        available = _meminfo_available(read_text(root, "proc/meminfo"))
+    except (OSError, RefusedError):
         available = None
     free: dict[int, int] = {}
     for folder in sorted((root / "sys/kernel/mm/hugepages").glob("hugepages-*kB")):
         try:
             size = int(folder.name.removeprefix("hugepages-").removesuffix("kB"))
-            free[size] = int((folder / "free_hugepages").read_text().strip())
-        except (OSError, ValueError):
+            count = read_text(root, f"sys/kernel/mm/hugepages/{folder.name}/free_hugepages").strip()
+        except (OSError, ValueError, RefusedError):
             continue
+        if count.isascii() and count.isdigit():
+            free[size] = int(count)
     existing = frozenset(f for f in needs.firmware_files if (root / f.lstrip("/")).exists())
     efi = None
     if needs.efi_auto:

@@ -16,6 +16,7 @@ from pathlib import Path
 
 import libvirt
 
+from vfiodeck.core.host.safe_read import RefusedError, read_text
 from vfiodeck.core.vm.errors import translate
 
 _STAT_GROUPS = (
@@ -333,8 +334,8 @@ class InterruptSample:
 def sample_interrupts(root: Path = Path("/"), clock: Callable[[], float] = time.monotonic) -> InterruptSample:
     """vfio interrupt counters under ``root``; no lines when /proc/interrupts can't be read."""
     try:
-        text = (root / "proc/interrupts").read_text(errors="replace")
-    except OSError:
+        text = read_text(root, "proc/interrupts")
+    except (OSError, RefusedError):
         text = ""
     return InterruptSample(clock(), parse_vfio_interrupts(text))
 

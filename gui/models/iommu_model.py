@@ -21,10 +21,12 @@ from PySide6.QtCore import (
 from PySide6.QtGui import QBrush, QColor, QIcon
 
 from vfiodeck.core.host.candidates import device_kind, display_name
-from vfiodeck.core.host.model import Candidate, HostModel, PciDevice
+from vfiodeck.core.host.model import Candidate, HostModel, HostUse, PciDevice
 from vfiodeck.core.host.pci import address_key, short_address
 from vfiodeck.gui.mime import PCI_MIME
 from vfiodeck.gui.models import group_filter
+from vfiodeck.gui.models.badges import BADGE_COLORS, Badge, badge_for, uses_phrase
+from vfiodeck.gui.plain import plain_tooltip
 
 ModelIndex = QModelIndex | QPersistentModelIndex
 
@@ -60,23 +62,6 @@ class Role(IntEnum):
     ADDRESSES = Qt.ItemDataRole.UserRole + 6  # what a drag carries: list of addresses
 
 
-class Badge:
-    ALONE = "passable alone"
-    BLOCKERS = "needs its blockers"
-    BRIDGE = "bridge only"
-    NO_IOMMU = "IOMMU off"
-    UNGROUPED = "not in a group"
-
-
-BADGE_COLORS = {
-    Badge.ALONE: "#2e7d32",
-    Badge.BLOCKERS: "#c62828",
-    Badge.BRIDGE: "#607d8b",
-    Badge.NO_IOMMU: "#8d6e63",
-    Badge.UNGROUPED: "#8d6e63",
-}
-
-
 @dataclass
 class _Node:
     parent: int  # index into the node list, -1 for top-level rows
@@ -89,16 +74,7 @@ class _Node:
     addresses: tuple[str, ...] = ()
     kind: str = "group"  # device_kind(), worked out once per host, not per filter pass
     text: str = ""  # lowercase text the search box matches
-
-
-def badge_for(host: HostModel, candidate: Candidate) -> str:
-    if not host.iommu.enabled:
-        return Badge.NO_IOMMU
-    if candidate.blockers:
-        return Badge.BLOCKERS
-    if not candidate.isolated:
-        return Badge.UNGROUPED
-    return Badge.ALONE
+    uses: tuple[HostUse, ...] = ()  # what the running host needs of this device
 
 
 class IommuGroupModel(QAbstractItemModel):
@@ -220,6 +196,10 @@ class IommuGroupModel(QAbstractItemModel):
 
     def _build(self, host: HostModel, candidates: tuple[Candidate, ...]) -> None:
         by_function = {a: c for c in candidates for a in c.functions}
+        companion_of = {a: c.device for c in candidates for a in c.companions}
+        uses_of: dict[str, list[HostUse]] = {}
+        for use in host.host_uses:
+            uses_of.setdefault(use.address, []).append(use)
         blocked_by: dict[str, list[str]] = {}
         for candidate in candidates:
             for blocker in candidate.blockers:
@@ -246,11 +226,21 @@ class IommuGroupModel(QAbstractItemModel):
                     node.badge = badge_for(host, cand)
                     node.note = node.badge
                     node.addresses = cand.functions
+                    if cand.host_uses:
+                        node.note = f"{Badge.HOST_USES}: {uses_phrase(cand.host_uses)}; {node.badge}"
+                        node.badge = Badge.HOST_USES
+                    if dev.address in companion_of:
+                        node.note += f"; offered with {short_address(companion_of[dev.address])}"
                 elif cand is not None:
                     node.note = f"function of {short_address(cand.device)}"
                 elif dev.is_bridge:
                     node.badge = Badge.BRIDGE
                     node.note = "bridge: never blocks"
+                node.uses = tuple(uses_of.get(dev.address, ()))
+                if node.uses and not (cand is not None and cand.device == dev.address):
+                    node.note = (
+                        node.note + "; " if node.note else ""
+                    ) + f"host uses: {uses_phrase(node.uses)}"
                 if dev.address in blocked_by:
                     names = ", ".join(short_address(a) for a in blocked_by[dev.address])
                     node.note = (node.note + "; " if node.note else "") + f"blocks {names}"
@@ -346,7 +336,8 @@ class IommuGroupModel(QAbstractItemModel):
         if role == Qt.ItemDataRole.ForegroundRole and column == Column.VERDICT and node.badge:
             return QBrush(QColor(BADGE_COLORS[node.badge]))
         if role == Qt.ItemDataRole.ToolTipRole:
-            return f"{dev.vendor_name or '?'} {dev.device_name or ''}\n{dev.address}  {dev.class_name or ''}"
+            tip = f"{dev.vendor_name or '?'} {dev.device_name or ''}\n{dev.address}  {dev.class_name or ''}"
+            return plain_tooltip(tip + "".join(f"\nUsed by the host: {u.detail}" for u in node.uses))
         return None
 
     # -- drag --------------------------------------------------------------------------------

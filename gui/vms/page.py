@@ -53,6 +53,7 @@ from vfiodeck.core.vm.preflight import (
     preflight,
     read_resources,
 )
+from vfiodeck.gui.plain import plain_label
 from vfiodeck.gui.vms import dialogs, errors
 from vfiodeck.gui.vms.connection import ConnectionController, DomainRow, LinkState
 from vfiodeck.gui.vms.domain_model import ROW_ROLE, SORT_ROLE, Column, DomainModel
@@ -145,7 +146,7 @@ class VmsPage(QWidget):
         self.splitter.addWidget(self.graph_host)
         layout.addWidget(self.splitter, 1)
         bottom = QHBoxLayout()
-        self.status = QLabel("Drag a device from the Host view onto a VM to pass it through.")
+        self.status = plain_label("Drag a device from the Host view onto a VM to pass it through.")
         self.status.setWordWrap(True)
         bottom.addWidget(self.status, 1)
         layout.addLayout(bottom)

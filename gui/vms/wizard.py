@@ -9,6 +9,7 @@ schema validation) runs on a worker; a refusal is shown in words and the wizard 
 from __future__ import annotations
 
 import dataclasses
+import html
 import os
 from pathlib import Path
 
@@ -40,6 +41,7 @@ from vfiodeck.core.plan.pinning import PinningPlan, plan_pinning
 from vfiodeck.core.vm.connection import Hypervisor
 from vfiodeck.core.vm.newvm import DiskSpec, VmSpec, build_domain_xml, spec_problems
 from vfiodeck.core.vm.storage import create_volume
+from vfiodeck.gui.plain import plain_label, plain_tooltip
 from vfiodeck.gui.vms import errors
 from vfiodeck.gui.vms.domain_model import device_label
 from vfiodeck.gui.vms.workers import JobRunner
@@ -91,7 +93,7 @@ class BasicsPage(QWizardPage):
         form.addRow("", self.secure_boot)
         form.addRow("", self.tpm)
         form.addRow("", self.hyperv)
-        self.problem = QLabel()
+        self.problem = plain_label()
         self.problem.setStyleSheet("color: #b71c1c")
         form.addRow(self.problem)
         self.name.textChanged.connect(lambda _t: self.completeChanged.emit())
@@ -175,7 +177,7 @@ class DevicesPage(QWizardPage):
             item = QListWidgetItem(f"{device_label(host, cand.device)}  — {cand.kind.value}, {how}")
             item.setFlags(item.flags() | Qt.ItemFlag.ItemIsUserCheckable)
             item.setCheckState(Qt.CheckState.Unchecked)
-            item.setToolTip(cand.verdict)
+            item.setToolTip(plain_tooltip(cand.verdict))
             self.list.addItem(item)
         if not self.candidates:
             layout.addWidget(QLabel("No passthrough candidates on this host."))
@@ -249,7 +251,7 @@ class PinningPage(QWizardPage):
         nodes = [d.numa_node for a in wizard.devices.addresses() if (d := self.host.device(a)) is not None]
         self.plan = plan_pinning(self.host.topology, wizard.basics.vcpus.value(), device_nodes=nodes)
         pins = ", ".join(f"vCPU {v}→CPU {c}" for v, c in enumerate(self.plan.vcpupin))
-        reasons = "".join(f"<li>{r}</li>" for r in self.plan.reasons)
+        reasons = "".join(f"<li>{html.escape(r)}</li>" for r in self.plan.reasons)
         self.summary.setText(f"<p><b>{pins or 'Nothing pinned'}</b></p><ul>{reasons}</ul>")
 
 
@@ -263,7 +265,7 @@ class ReviewPage(QWizardPage):
         self.xml.setReadOnly(True)
         self.xml.setLineWrapMode(QPlainTextEdit.LineWrapMode.NoWrap)
         layout.addWidget(self.xml)
-        self.error = QLabel()
+        self.error = plain_label()
         self.error.setWordWrap(True)
         self.error.setStyleSheet("color: #b71c1c")
         layout.addWidget(self.error)

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import dataclasses
-import tarfile
 from pathlib import Path
 
 import pytest
 
 from tests.hostbuilder import build_root_from_listing, scan_root
 from vfiodeck.core.host.model import HostModel, IommuInfo
+from vfiodeck.core.host.root import HostRoot
 from vfiodeck.core.vm.domainxml import DomainXml
 from vfiodeck.core.vm.errors import InvalidDomainXmlError
 from vfiodeck.core.vm.preflight import (
@@ -47,17 +47,9 @@ def b550m(tmp_path_factory: pytest.TempPathFactory) -> HostModel:
 
 
 @pytest.fixture(scope="module")
-def xeon_root(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    dest = tmp_path_factory.mktemp("xeon")
-    with tarfile.open(XEON) as tar:
-        # Only what read_resources looks at: the whole capture takes seconds to unpack.
-        wanted = [
-            m
-            for m in tar.getmembers()
-            if m.name.endswith("/proc/meminfo") or "/sys/kernel/mm/hugepages/" in m.name
-        ]
-        tar.extractall(dest, members=wanted, filter="tar")
-    return dest / "32intel64-2p8co2t+8ve"
+def xeon_root() -> Path:
+    # Unpacked by the same safe extractor as --root (once per process).
+    return HostRoot.open(XEON).path
 
 
 def domain_xml(name: str, *addresses: str, ids: dict[str, str] | None = None, extra: str = "") -> str:
