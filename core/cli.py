@@ -67,6 +67,11 @@ def build_parser() -> argparse.ArgumentParser:
         action="append",
         help="libvirt connection URI (window only; repeatable; default qemu:///system)",
     )
+    parser.add_argument(
+        "--show-domain-performance",
+        metavar="NAME",
+        help="open the VMs page on the live graphs of VM NAME (window only)",
+    )
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
 
     inspect = sub.add_parser("inspect", help="print what the host can pass through, and why")
@@ -139,19 +144,13 @@ _OUTPUT_ERRNOS = frozenset({errno.ENOSPC, errno.EDQUOT, errno.EFBIG, errno.EIO})
 
 def run(args: argparse.Namespace) -> int:
     """Run a sub-command. Errors are one line on stderr and exit status 2, never a traceback."""
-    import logging  # here, not at the top: the window's start-up does not need it
+    from vfiodeck.core.text import safe
 
-    from vfiodeck.core.host.scratch import install_signal_cleanup
-    from vfiodeck.core.text import safe, safe_text
-
-    class _SafeFormatter(logging.Formatter):
-        def format(self, record: logging.LogRecord) -> str:
-            return safe_text(super().format(record))
-
-    logging.basicConfig(level=logging.DEBUG if args.verbose else logging.WARNING)
-    for handler in logging.getLogger().handlers:
-        handler.setFormatter(_SafeFormatter("%(levelname)s %(message)s"))
-    install_signal_cleanup()
+    if args.verbose or "logging" in sys.modules:
+        # Otherwise never imported: a plain run pays nothing for logging (~5 ms with traceback
+        # and threading), and core modules log only when it is loaded. The scratch folders'
+        # signal cleanup is installed by the first unpack (scratch.new_folder), not here.
+        _configure_logging(args.verbose)
     module_name = COMMANDS.get(args.command)
     if module_name is None:
         print(f"vfio-deck: unknown command {safe(args.command)!r}", file=sys.stderr)
@@ -175,6 +174,20 @@ def run(args: argparse.Namespace) -> int:
         _discard_stdout()
         print(f"vfio-deck: cannot write the output ({exc.strerror or exc})", file=sys.stderr)
         return 2
+
+
+def _configure_logging(verbose: bool) -> None:
+    import logging
+
+    from vfiodeck.core.text import safe_text
+
+    class _SafeFormatter(logging.Formatter):
+        def format(self, record: logging.LogRecord) -> str:
+            return safe_text(super().format(record))
+
+    logging.basicConfig(level=logging.DEBUG if verbose else logging.WARNING)
+    for handler in logging.getLogger().handlers:
+        handler.setFormatter(_SafeFormatter("%(levelname)s %(message)s"))
 
 
 def _discard_stdout() -> None:

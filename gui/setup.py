@@ -24,13 +24,13 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from vfiodeck.core.host.candidates import candidate_for, display_name
-from vfiodeck.core.host.pci import short_address
+from vfiodeck.core.host.candidates import candidate_for
 from vfiodeck.core.hostchanges import pending
 from vfiodeck.core.hostchanges.apply import Applied, apply
 from vfiodeck.core.hostchanges.files import RootFiles
 from vfiodeck.core.hostchanges.model import Plan
 from vfiodeck.core.hostchanges.planner import Request, iommu_params, make_plan
+from vfiodeck.core.text import device_name, short_address
 from vfiodeck.gui.loading import LoadedHost
 from vfiodeck.gui.worker import Jobs
 
@@ -50,7 +50,7 @@ def blockers_html(loaded: LoadedHost, address: str) -> str:
         items.append("The IOMMU is off: the plan below adds the kernel parameters; a reboot turns it on.")
     for blocker in candidate.blockers:
         dev = host.device(blocker)
-        name = display_name(dev) if dev is not None else "unknown device"
+        name = device_name(dev) if dev is not None else "unknown device"
         items.append(f"{short_address(blocker)} {name} shares its IOMMU group: it must be passed too.")
     for use in candidate.host_uses:
         items.append(f"The running host uses {short_address(use.address)} ({use.what.value}: {use.detail}).")
@@ -87,7 +87,7 @@ class SetupDialog(QDialog):
         self.plan: Plan | None = None
         self._running = False
         dev = loaded.host.device(address)
-        name = display_name(dev) if dev is not None else short_address(address)
+        name = device_name(dev) if dev is not None else short_address(address)
         self.setWindowTitle(f"Set up passthrough: {name}")
         self.resize(1180, 640)
 

@@ -6,8 +6,9 @@ from dataclasses import dataclass
 
 from vfiodeck.core.host.candidates import candidate_for
 from vfiodeck.core.host.model import BindingMethod, HostModel, HostUse
-from vfiodeck.core.host.pci import parse_address, short_address
+from vfiodeck.core.host.pci import parse_address
 from vfiodeck.core.hostchanges.model import Refusal
+from vfiodeck.core.text import short_address
 
 # The drivers that would claim a GPU of this vendor before vfio-pci unless told to wait.
 _GPU_DRIVERS = {
