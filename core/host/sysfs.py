@@ -8,44 +8,16 @@ recorded in ``Reader.problems`` with its reason, so "permission denied" never lo
 from __future__ import annotations
 
 import errno
-import logging
 import os
+import sys
 
 from vfiodeck.core.host.model import Problem, ProblemKind
 from vfiodeck.core.host.root import HostRoot
 from vfiodeck.core.host.safe_read import RefusedError, limit_for, open_dir_names, read_file
-
-log = logging.getLogger(__name__)
+from vfiodeck.core.text import MAX_CPU, is_digits, parse_cpulist
 
 _HEX_DIGITS = frozenset("0123456789abcdef")
 _CPU_DIR = "sys/devices/system/cpu"
-MAX_CPU = 65535  # the kernel's NR_CPUS tops out at 8192; a cpulist beyond this is garbage, not a host
-
-
-def is_digits(text: str) -> bool:
-    """ASCII decimal digits only: ``"²".isdigit()`` is true, and ``int("²")`` raises."""
-    return text.isascii() and text.isdigit()
-
-
-def parse_cpulist(text: str, max_cpu: int = MAX_CPU) -> tuple[int, ...] | None:
-    """Parse a kernel cpulist ("0-3,8,10-11"); None when it is not one (or names a CPU above
-    ``max_cpu``: "0-999999999" would otherwise be a billion-element set). An empty list is ().
-
-    NUL bytes are dropped: since Linux 5.15 the topology cpumap files are binary attributes
-    that end in "\n\0" (seen in the Kunpeng 920 capture)."""
-    text = text.replace("\x00", "").strip()
-    if not text:
-        return ()
-    cpus: set[int] = set()
-    for part in text.split(","):
-        lo, sep, hi = part.partition("-")
-        if len(lo) > 6 or len(hi) > 6 or not is_digits(lo) or (sep and not is_digits(hi)):
-            return None
-        first, last = int(lo), int(hi) if sep else int(lo)
-        if last < first or last > max_cpu:
-            return None
-        cpus.update(range(first, last + 1))
-    return tuple(sorted(cpus))
 
 
 def parse_hex_id(text: str, digits: int) -> str | None:
@@ -68,7 +40,9 @@ class Reader:
 
     # -- recording -------------------------------------------------------------------------
     def problem(self, rel: str, kind: ProblemKind, detail: str) -> None:
-        log.debug("%s: %s (%s)", rel, detail, kind.value)
+        logging = sys.modules.get("logging")  # loaded by the window, or by the CLI with -v
+        if logging is not None:
+            logging.getLogger(__name__).debug("%s: %s (%s)", rel, detail, kind.value)
         self.problems.append(Problem(rel, kind, detail))
 
     def _os_error(self, rel: str, exc: OSError) -> None:

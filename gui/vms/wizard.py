@@ -37,8 +37,9 @@ from PySide6.QtWidgets import (
 from vfiodeck.core.host.candidates import find_candidates
 from vfiodeck.core.host.model import Candidate, HostModel
 from vfiodeck.core.plan.assign import HIDE_HYPERVISOR_WHY, functions_and_blockers, is_nvidia_consumer_gpu
-from vfiodeck.core.plan.pinning import PinningPlan, plan_pinning
+from vfiodeck.core.plan.pinning import PinningPlan, apply_pinning, plan_pinning
 from vfiodeck.core.vm.connection import Hypervisor
+from vfiodeck.core.vm.domainxml import DomainXml
 from vfiodeck.core.vm.newvm import DiskSpec, VmSpec, build_domain_xml, spec_problems
 from vfiodeck.core.vm.storage import create_volume
 from vfiodeck.gui.plain import plain_label, plain_tooltip
@@ -274,7 +275,7 @@ class ReviewPage(QWizardPage):
         wizard = self.wizard()
         if isinstance(wizard, NewVmWizard):
             spec = wizard.spec()
-            self.xml.setPlainText(build_domain_xml(spec))
+            self.xml.setPlainText(wizard.xml(spec))
             self.error.setText(" ".join(spec_problems(spec)))
 
 
@@ -306,10 +307,15 @@ class NewVmWizard(QWizard):
             iso=self.storage.iso.text().strip() or None,
             hostdevs=self.devices.addresses(),
             hostdev_ids=self.devices.device_ids(),
-            pinning=self.pinning.plan,
             hugepages=self.pinning.hugepages.isChecked(),
             hide_hypervisor=self.devices.hide_hv.isChecked(),
         )
+
+    def xml(self, spec: VmSpec) -> str:
+        doc = DomainXml.parse(build_domain_xml(spec))
+        if self.pinning.plan is not None:
+            apply_pinning(doc, self.pinning.plan)
+        return str(doc.to_string())
 
     def accept(self) -> None:
         """Define on a worker; close only when libvirt took it."""
@@ -320,7 +326,7 @@ class NewVmWizard(QWizard):
         if problems:  # e.g. a relative disk path typed on the storage page
             self.review.error.setText(" ".join(problems))
             return
-        xml = self.review.xml.toPlainText() or build_domain_xml(spec)
+        xml = self.review.xml.toPlainText() or self.xml(spec)
         path, size = self.storage.disk()
         name = self.basics.name.text().strip()
         self._defining = True

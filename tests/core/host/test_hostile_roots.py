@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 
 from vfiodeck.core.host.root import HostRoot
-from vfiodeck.core.host.sysfs import parse_cpulist
+from vfiodeck.core.text import parse_cpulist
 
 DEMO = Path(__file__).resolve().parents[3] / "resources" / "demo-hosts" / "demo-host.tar.gz"
 SECRET = "root:$y$j9T$not-a-real-hash:19000:0:99999:7:::"
@@ -216,6 +216,7 @@ def test_unreadable_root_folder_is_one_line(host: Path) -> None:
 
 def test_vm_readers_refuse_fifos_and_links_out(host: Path) -> None:
     """The VM side reads the same roots (free memory, huge pages, firmware, interrupts)."""
+    from vfiodeck.core.host.sysfs import Reader
     from vfiodeck.core.vm.firmware import find_firmware
     from vfiodeck.core.vm.preflight import DomainNeeds, read_resources
     from vfiodeck.core.vm.stats import sample_interrupts
@@ -229,17 +230,19 @@ def test_vm_readers_refuse_fifos_and_links_out(host: Path) -> None:
     firmware.mkdir(parents=True)
     os.mkfifo(firmware / "50-fifo.json")
     os.symlink(host.parent / "shadow", firmware / "60-shadow.json")
-    resources = read_resources(DomainNeeds("vm"), host)
+    root = HostRoot(host)
+    resources = read_resources(DomainNeeds("vm"), root)
     assert resources.mem_available_kib is None
+    assert resources.free_hugepages is not None
     assert 2048 not in resources.free_hugepages
-    assert sample_interrupts(host).irqs == ()
-    entries, problems = find_firmware(host)
-    assert entries == []
-    assert sorted(p.descriptor for p in problems) == [
+    assert sample_interrupts(root).irqs == ()
+    reader = Reader(root)
+    assert find_firmware(reader) == []
+    assert sorted(p.path for p in reader.problems) == [
         "usr/share/qemu/firmware/50-fifo.json",
         "usr/share/qemu/firmware/60-shadow.json",
     ]
-    assert not any("$y$" in p.detail for p in problems)
+    assert not any("$y$" in p.detail for p in reader.problems)
 
 
 def test_empty_root_says_unknown_not_off(tmp_path: Path) -> None:
