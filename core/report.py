@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from vfiodeck.core.checks.iommu import GROUPS_DIR as IOMMU_GROUPS_DIR
 from vfiodeck.core.checks.readiness import assess
 from vfiodeck.core.checks.run import check_to_dict
 from vfiodeck.core.checks.text import checklist_lines
@@ -11,6 +12,7 @@ from vfiodeck.core.host.candidates import device_kind
 from vfiodeck.core.host.model import AcsFlags, Candidate, HostModel, PciCapabilities, PciDevice
 from vfiodeck.core.host.root import HostRoot
 from vfiodeck.core.host.sysfs import Reader
+from vfiodeck.core.text import cpulist_text, kib_text, mib_text, short_address
 
 SCHEMA = 1
 
@@ -138,17 +140,12 @@ _MARKERS = {
 }
 
 
-def _short(address: str) -> str:
-    """ "0000:0a:00.0" -> "0a:00.0": the form users know from lspci (domain kept when not 0000)."""
-    return address[5:] if address.startswith("0000:") else address
-
-
 def _device_line(dev: PciDevice) -> str:
     name = dev.device_name or dev.class_name or "unknown device"
     vendor = f"{dev.vendor_name} " if dev.vendor_name else ""
     ids = f" [{dev.ids}]" if dev.ids else ""
     driver = f"  driver: {dev.driver}" if dev.driver else ""
-    return f"{_MARKERS[device_kind(dev)]} {_short(dev.address)}  {vendor}{name}{ids}{driver}"
+    return f"{_MARKERS[device_kind(dev)]} {short_address(dev.address)}  {vendor}{name}{ids}{driver}"
 
 
 def _topology_lines(host: HostModel) -> list[str]:
@@ -159,37 +156,22 @@ def _topology_lines(host: HostModel) -> list[str]:
         f"     {cpu.packages} package(s), {cpu.cores} cores, {cpu.threads} threads",
     ]
     for node in sorted(topo.numa_nodes, key=lambda n: n.id):
-        mem = f"{node.memory_mib / 1024:.1f} GiB" if node.memory_mib is not None else "memory unknown"
-        lines.append(f"NUMA node {node.id}: CPUs {_cpus(node.cpus)}, {mem}")
+        mem = mib_text(node.memory_mib) if node.memory_mib is not None else "memory unknown"
+        lines.append(f"NUMA node {node.id}: CPUs {cpulist_text(node.cpus) or 'none'}, {mem}")
     for dom in sorted(topo.cache_domains, key=lambda d: d.cpus):
-        size = (
-            f"{dom.size_kib // 1024} MiB" if dom.size_kib and dom.size_kib >= 1024 else f"{dom.size_kib} KiB"
-        )
-        lines.append(f"L3 cache ({size}): CPUs {_cpus(dom.cpus)}")
+        size = kib_text(dom.size_kib) if dom.size_kib else "size unknown"
+        lines.append(f"L3 cache ({size}): CPUs {cpulist_text(dom.cpus) or 'none'}")
     return lines
-
-
-def _cpus(cpus: tuple[int, ...]) -> str:
-    """Compact cpulist, as the kernel writes it: 0-7,16-23."""
-    parts: list[str] = []
-    start = prev = None
-    for cpu in cpus:
-        if prev is not None and cpu == prev + 1:
-            prev = cpu
-            continue
-        if start is not None:
-            parts.append(f"{start}-{prev}" if start != prev else f"{start}")
-        start = prev = cpu
-    if start is not None:
-        parts.append(f"{start}-{prev}" if start != prev else f"{start}")
-    return ",".join(parts) or "none"
 
 
 def text_report(host: HostModel, root: HostRoot) -> str:
     lines = [f"VFIO Deck report for {host.source}", ""]
     lines += _topology_lines(host)
     lines.append("")
-    if not host.iommu.enabled:
+    if not host.iommu.enabled and not Reader(root).isdir(IOMMU_GROUPS_DIR):
+        # Nothing captured is not "off": the readiness check says unknown too.
+        lines += [f"IOMMU: unknown ({IOMMU_GROUPS_DIR} is not in this capture)", ""]
+    elif not host.iommu.enabled:
         lines += [
             "IOMMU: off (no IOMMU groups). Nothing can be passed through until it is on:",
             "  turn on Intel VT-d or AMD IOMMU/AMD-Vi in the firmware setup,",
@@ -203,7 +185,7 @@ def text_report(host: HostModel, root: HostRoot) -> str:
             for address in grp.devices:
                 dev = host.device(address)
                 lines.append(
-                    "  " + (_device_line(dev) if dev else f"[   ] {_short(address)}  (not in sysfs)")
+                    "  " + (_device_line(dev) if dev else f"[   ] {short_address(address)}  (not in sysfs)")
                 )
         lines.append("")
     candidates = host.candidates
@@ -213,10 +195,10 @@ def text_report(host: HostModel, root: HostRoot) -> str:
         lines.append(f"  {mark}{cand.verdict}")
         lines.append(f"      bind with {cand.binding.method.value}: {cand.binding.reason}")
         if cand.companions:
-            companions = ", ".join(map(_short, cand.companions))
+            companions = ", ".join(map(short_address, cand.companions))
             lines.append(f"      offered with it: {companions} (in a group of its own)")
         for use in cand.host_uses:
-            lines.append(f"      HOST USES {_short(use.address)}: {use.what.value}: {use.detail}")
+            lines.append(f"      HOST USES {short_address(use.address)}: {use.what.value}: {use.detail}")
     lines.append("")
     readiness = assess(host, Reader(root), candidates)
     lines.append(f"Readiness: {readiness.summary}")

@@ -28,24 +28,28 @@ from PySide6.QtWidgets import (
     QMessageBox,
     QProgressBar,
     QStackedWidget,
+    QVBoxLayout,
     QWidget,
 )
 
 from vfiodeck.gui.errors import show_error, show_exception
 from vfiodeck.gui.mime import PCI_MIME
+from vfiodeck.gui.plain import plain_label
 from vfiodeck.gui.settings import open_settings
 from vfiodeck.gui.worker import Jobs
 from vfiodeck.resources import demo_host_path, demo_libvirt_xml, icon_path
 
 if TYPE_CHECKING:
+    from vfiodeck.gui.history_page import HistoryPage
     from vfiodeck.gui.host_page import HostPage
     from vfiodeck.gui.loading import LoadedHost
     from vfiodeck.gui.readiness_page import ReadinessPage
+    from vfiodeck.gui.setup import SetupBanner
     from vfiodeck.gui.vms.page import VmsPage
 
 log = logging.getLogger(__name__)
 
-PAGES = ("Host", "VMs", "Readiness")
+PAGES = ("Host", "VMs", "Readiness", "History")
 
 
 def demo_uri() -> str:
@@ -113,7 +117,8 @@ class MainWindow(QMainWindow):
         self.stack = QStackedWidget()
         # The pages (item models, topology, core imports) are built right after the first paint:
         # the window shows at once and the worker scans meanwhile.
-        self._pages: tuple[HostPage, VmsPage, ReadinessPage] | None = None
+        self._pages: tuple[HostPage, VmsPage, ReadinessPage, HistoryPage] | None = None
+        self._banner: SetupBanner | None = None
         self._first_paint = False
         self._saved_tab = 0
         self._deferred: Callable[[], None] | None = None
@@ -124,7 +129,10 @@ class MainWindow(QMainWindow):
         layout = QHBoxLayout(central)
         layout.setContentsMargins(4, 4, 4, 4)
         layout.addWidget(self.nav)
-        layout.addWidget(self.stack, 1)
+        self._right = QVBoxLayout()
+        self._right.setContentsMargins(0, 0, 0, 0)
+        self._right.addWidget(self.stack, 1)
+        layout.addLayout(self._right, 1)
         self.setCentralWidget(central)
 
         self.busy = QProgressBar()
@@ -133,7 +141,7 @@ class MainWindow(QMainWindow):
         self.busy.setMaximumWidth(160)
         self.busy.setTextVisible(False)
         self.busy.hide()
-        self.status = QLabel("")
+        self.status = plain_label("")
         self.statusBar().addWidget(self.status, 1)
         self.statusBar().addPermanentWidget(self.busy)
 
@@ -210,14 +218,19 @@ class MainWindow(QMainWindow):
         self.nav.setCurrentRow(index)
 
     # -- pages, built after the first paint ------------------------------------------------
-    def _build_pages(self) -> tuple[HostPage, VmsPage, ReadinessPage]:
+    def _build_pages(self) -> tuple[HostPage, VmsPage, ReadinessPage, HistoryPage]:
         if self._pages is not None:
             return self._pages
+        from vfiodeck.gui.history_page import HistoryPage
         from vfiodeck.gui.host_page import HostPage
         from vfiodeck.gui.readiness_page import ReadinessPage
+        from vfiodeck.gui.setup import SetupBanner
         from vfiodeck.gui.vms.page import VmsPage
 
-        pages = (HostPage(), VmsPage(uris=self._vm_uris()), ReadinessPage())
+        pages = (HostPage(), VmsPage(uris=self._vm_uris()), ReadinessPage(), HistoryPage(self.jobs))
+        self._banner = SetupBanner()
+        self._banner.create_vm.connect(self._assign_addresses)
+        self._right.insertWidget(0, self._banner)
         self._pages = pages
         placeholder = self.stack.widget(0)
         for page in pages:
@@ -233,6 +246,10 @@ class MainWindow(QMainWindow):
         assign.setShortcutContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
         tree.addAction(assign)
         self.assign_action = assign
+        setup = self._action("Set up &passthrough…", self.setup_selected, "Ctrl+Shift+P")
+        setup.setShortcutContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
+        tree.addAction(setup)
+        self.setup_action = setup
         pages[0].tabs.setCurrentIndex(self._saved_tab)
         self.setTabOrder(self.nav, pages[0].kind_box)
         self._show_row(self.nav.currentRow())
@@ -252,8 +269,36 @@ class MainWindow(QMainWindow):
         if not addresses:
             self.status.setText("Select a device or a group first.")
             return
-        self.show_page(1)
-        self.vms_page.assign_to_vm(list(addresses))
+        self._assign_addresses(list(addresses))
+
+    def _assign_addresses(self, addresses: list[str]) -> None:
+        if addresses:
+            self.show_page(1)
+            self.vms_page.assign_to_vm(addresses)
+
+    def setup_selected(self) -> None:
+        """The guided setup for the selected device's candidate."""
+        from vfiodeck.gui.setup import SetupDialog
+
+        address = self.host_page.selected_address()
+        if address is None or self.loaded is None:
+            self.status.setText("Select a device first.")
+            return
+        self.setup_dialog = SetupDialog(self.loaded, address, self.jobs, self)
+        self.setup_dialog.applied.connect(self._setup_applied)
+        self.setup_dialog.show()
+
+    def _setup_applied(self, state: object) -> None:
+        from vfiodeck.core.hostchanges import pending
+
+        assert isinstance(state, pending.Pending)
+        pending.save(state)
+        self.show_banner(state)
+        self.history_page.refresh()
+
+    def show_banner(self, state: object) -> None:
+        if self._banner is not None:
+            self._banner.show_state(state, self.loaded)  # type: ignore[arg-type]
 
     def _tree_menu(self, pos: QPoint) -> None:
         tree = self.host_page.tree
@@ -261,6 +306,7 @@ class MainWindow(QMainWindow):
             return
         menu = QMenu(tree)
         menu.addAction(self.assign_action)
+        menu.addAction(self.setup_action)
         menu.exec(tree.viewport().mapToGlobal(pos))
 
     @property
@@ -274,6 +320,10 @@ class MainWindow(QMainWindow):
     @property
     def readiness_page(self) -> ReadinessPage:
         return self._build_pages()[2]
+
+    @property
+    def history_page(self) -> HistoryPage:
+        return self._build_pages()[3]
 
     def _show_row(self, row: int) -> None:
         if self._pages is not None and 0 <= row < len(self._pages):
@@ -333,6 +383,8 @@ class MainWindow(QMainWindow):
             self.vms_page.set_uris(self._vm_uris())
         self.vms_page.set_host(result.host)
         self.readiness_page.set_readiness(result.readiness)
+        self.history_page.set_root(result.root)
+        self._show_pending()
         self._update_title()
         groups = len(result.host.iommu.groups)
         self.status.setText(
@@ -341,6 +393,12 @@ class MainWindow(QMainWindow):
         )
         self._watch_live(result.root.live)
         self.host_loaded.emit(result)
+
+    def _show_pending(self) -> None:
+        from vfiodeck.core.hostchanges import pending
+
+        self._build_pages()
+        self.show_banner(pending.load())
 
     def _load_failed(self, generation: int, exc: BaseException) -> None:
         self._set_busy(False)

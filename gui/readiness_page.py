@@ -22,7 +22,7 @@ from PySide6.QtWidgets import (
 )
 
 from vfiodeck.core.checks.readiness import Readiness
-from vfiodeck.core.host.pci import short_address
+from vfiodeck.core.text import short_address
 from vfiodeck.gui.readiness_tree import CHECK_ID_ROLE, COMMAND_ROLE, STATUS_WORDS, ReadinessTree, plain
 
 

@@ -15,7 +15,7 @@ from vfiodeck.core.checks.groups import Group
 from vfiodeck.core.checks.model import Check, Status
 from vfiodeck.core.checks.readiness import Readiness
 from vfiodeck.core.checks.text import escape_controls
-from vfiodeck.core.host.pci import short_address
+from vfiodeck.core.text import short_address
 
 COMMAND_ROLE = Qt.ItemDataRole.UserRole + 1  # the text "Copy command" puts on the clipboard
 CHECK_ID_ROLE = Qt.ItemDataRole.UserRole + 2

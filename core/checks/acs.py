@@ -15,8 +15,9 @@ from vfiodeck.core.checks.bios import Setting, menu
 from vfiodeck.core.checks.context import CheckContext
 from vfiodeck.core.checks.model import Check, Status
 from vfiodeck.core.host.model import Candidate
-from vfiodeck.core.host.pci import parse_address, short_address
+from vfiodeck.core.host.pci import parse_address
 from vfiodeck.core.host.pcicaps import PORT_DOWNSTREAM, PORT_ROOT, pcie_port_type
+from vfiodeck.core.text import short_address
 
 TITLE = "ACS on the ports above shared candidates"
 DEVICES = "sys/bus/pci/devices"

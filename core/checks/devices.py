@@ -14,9 +14,8 @@ from vfiodeck.core.checks.framebuffer import framebuffer_owner
 from vfiodeck.core.checks.model import Status
 from vfiodeck.core.checks.rebar import OVMF_DEFAULT_MIB, gpu_bar_mib
 from vfiodeck.core.checks.reset import reset_bug_family
-from vfiodeck.core.host.candidates import display_name
 from vfiodeck.core.host.model import Candidate, CandidateKind, PciDevice
-from vfiodeck.core.host.pci import short_address
+from vfiodeck.core.text import device_name, short_address
 
 
 @dataclass(frozen=True)
@@ -116,5 +115,5 @@ def device_rows(ctx: CheckContext) -> tuple[DeviceRow, ...]:
                 )
         elif dev.reset_methods is not None:
             items.append(_reset_item(dev))
-        rows.append(DeviceRow(cand.device, display_name(dev), cand.kind.value, tuple(items)))
+        rows.append(DeviceRow(cand.device, device_name(dev), cand.kind.value, tuple(items)))
     return tuple(rows)

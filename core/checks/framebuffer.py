@@ -14,9 +14,8 @@ from vfiodeck.core.checks.bios import Setting, menu
 from vfiodeck.core.checks.context import CheckContext
 from vfiodeck.core.checks.kparam import add_param
 from vfiodeck.core.checks.model import Check, Status
-from vfiodeck.core.host.candidates import display_name
 from vfiodeck.core.host.iomem import IOMEM, parse_iomem
-from vfiodeck.core.host.pci import short_address
+from vfiodeck.core.text import device_name, short_address
 
 TITLE = "Boot framebuffer not holding a GPU's memory"
 _FB_NAMES = ("bootfb", "efifb", "vesafb", "simpledrm", "simple-framebuffer", "vesa-framebuffer")
@@ -92,7 +91,7 @@ def check_boot_framebuffer(ctx: CheckContext) -> Check:
     if owner not in gpus:
         evidence += " (not a GPU passthrough candidate)"
         return Check("boot_framebuffer", Status.PASS, TITLE, evidence, "")
-    gpu = f"{short_address(owner)} ({display_name(gpus[owner])})"
+    gpu = f"{short_address(owner)} ({device_name(gpus[owner])})"
     fix, command = _fix(ctx, framebuffer, gpu)
     if len(gpus) > 1:
         evidence += (

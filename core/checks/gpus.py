@@ -5,9 +5,8 @@ from __future__ import annotations
 from vfiodeck.core.checks.bios import Setting, menu
 from vfiodeck.core.checks.context import CheckContext
 from vfiodeck.core.checks.model import Check, Status
-from vfiodeck.core.host.candidates import display_name
 from vfiodeck.core.host.model import Bar, HostModel, PciDevice
-from vfiodeck.core.host.pci import short_address
+from vfiodeck.core.text import device_name, short_address
 
 DEVICES = "sys/bus/pci/devices"
 FOUR_GIB = 1 << 32
@@ -29,7 +28,7 @@ VENDOR_RESET_FIX = (
 
 
 def _name(dev: PciDevice) -> str:
-    return f"{short_address(dev.address)} ({display_name(dev)})"
+    return f"{short_address(dev.address)} ({device_name(dev)})"
 
 
 # -- above_4g_decoding --------------------------------------------------------------------------

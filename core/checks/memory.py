@@ -5,6 +5,7 @@ from __future__ import annotations
 from vfiodeck.core.checks.context import CheckContext
 from vfiodeck.core.checks.kparam import add_param
 from vfiodeck.core.checks.model import Check, Status
+from vfiodeck.core.text import kib_text
 
 MEMINFO = "proc/meminfo"
 TITLE = "Hugepages reserved for VM memory"
@@ -22,17 +23,13 @@ def meminfo_hugepages(text: str) -> tuple[int | None, int | None]:
     for line in text.splitlines():
         key, _, value = line.partition(":")
         words = value.split()
-        if not words or not words[0].isdigit():
+        if not words or not (words[0].isascii() and words[0].isdigit()):
             continue
         if key == "HugePages_Total":
             total = int(words[0])
         elif key == "Hugepagesize":
             size = int(words[0])
     return total, size
-
-
-def _mib(kib: int) -> str:
-    return f"{kib // 1024} MiB" if kib < 1 << 20 else f"{kib / (1 << 20):g} GiB"
 
 
 def check_hugepages(ctx: CheckContext) -> Check:
@@ -55,7 +52,7 @@ def check_hugepages(ctx: CheckContext) -> Check:
         return Check("hugepages", Status.UNKNOWN, TITLE, f"{MEMINFO}: not captured", "")
     evidence = "; ".join(parts[:3]) + ("; ..." if len(parts) > 3 else "")
     if reserved_kib or total:
-        return Check("hugepages", Status.PASS, TITLE, f"{_mib(reserved_kib)} reserved ({evidence})", "")
+        return Check("hugepages", Status.PASS, TITLE, f"{kib_text(reserved_kib)} reserved ({evidence})", "")
     param = add_param(reader, PARAMS)
     fix = f"{FIX} {param.text}"
     return Check("hugepages", Status.WARN, TITLE, f"none reserved ({evidence})", fix, param.command)

@@ -11,7 +11,7 @@ from __future__ import annotations
 from vfiodeck.core.checks.context import CheckContext
 from vfiodeck.core.checks.model import Check, Status
 from vfiodeck.core.host.model import PciDevice
-from vfiodeck.core.host.pci import short_address
+from vfiodeck.core.text import short_address
 
 TITLE = "GPU BARs fit the guest's 64-bit MMIO window"
 DEVICES = "sys/bus/pci/devices"

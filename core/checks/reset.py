@@ -10,9 +10,8 @@ from __future__ import annotations
 
 from vfiodeck.core.checks.context import CheckContext
 from vfiodeck.core.checks.model import Check, Status
-from vfiodeck.core.host.candidates import display_name
 from vfiodeck.core.host.model import PciDevice
-from vfiodeck.core.host.pci import short_address
+from vfiodeck.core.text import device_name, short_address
 
 TITLE = "AMD GPU reset bug (vendor-reset)"
 DEVICES = "sys/bus/pci/devices"
@@ -67,7 +66,7 @@ def check_reset_bug(ctx: CheckContext) -> Check:
     for gpu, family in affected:
         methods = " ".join(gpu.reset_methods) if gpu.reset_methods is not None else "not captured"
         parts.append(
-            f"{short_address(gpu.address)} {display_name(gpu)} [{gpu.ids}] {family}, reset_method: {methods}"
+            f"{short_address(gpu.address)} {device_name(gpu)} [{gpu.ids}] {family}, reset_method: {methods}"
         )
     evidence = "; ".join(parts)
     pending = [

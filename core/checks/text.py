@@ -8,21 +8,15 @@ from __future__ import annotations
 
 from vfiodeck.core.checks.model import Status
 from vfiodeck.core.checks.readiness import Readiness
-from vfiodeck.core.host.pci import short_address
+from vfiodeck.core.text import safe, short_address
 
 MARKS = {Status.PASS: "[ ok ]", Status.WARN: "[warn]", Status.FAIL: "[FAIL]", Status.UNKNOWN: "[ ?? ]"}
 
 
 def escape_controls(text: str) -> str:
-    """C0/C1 control characters and DEL as \\xNN (tabs and newlines too: each value is one line)."""
-    out = []
-    for char in text:
-        code = ord(char)
-        if code < 0x20 or 0x7F <= code <= 0x9F:
-            out.append(f"\\x{code:02x}")
-        else:
-            out.append(char)
-    return "".join(out)
+    """C0/C1 control characters and DEL as \\xNN (tabs and newlines too: each value is one line):
+    ``core.text.safe``, the one escaping rule."""
+    return safe(text)
 
 
 def checklist_lines(readiness: Readiness, *, indent: str = "") -> list[str]:

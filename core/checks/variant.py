@@ -11,7 +11,7 @@ from fnmatch import fnmatchcase
 from vfiodeck.core.checks.context import CheckContext
 from vfiodeck.core.checks.model import Check, Status
 from vfiodeck.core.host.model import PciDevice
-from vfiodeck.core.host.pci import short_address
+from vfiodeck.core.text import short_address
 
 TITLE = "VFIO variant drivers libvirt would pick"
 DEVICES = "sys/bus/pci/devices"

@@ -27,7 +27,8 @@ from vfiodeck.core.host.model import (
     HostUse,
     PciDevice,
 )
-from vfiodeck.core.host.pci import address_key, short_address
+from vfiodeck.core.host.pci import address_key
+from vfiodeck.core.text import device_name, short_address
 
 # By base class ("03") or base class + subclass ("0c03"): what makes a function a candidate.
 _CANDIDATE_CLASSES: dict[str, CandidateKind] = {
@@ -67,23 +68,6 @@ def device_kind(dev: PciDevice) -> str:
     if base == "06":
         return "bridge"
     return "other"
-
-
-def display_name(dev: PciDevice) -> str:
-    """A short name for sentences. For a GPU, the marketing name pci.ids keeps in brackets
-    ("GP104 [GeForce GTX 1080]" -> "GeForce GTX 1080"); other devices' brackets hold codenames or
-    modes ("[AHCI mode]", "[Stone Peak]"), so they keep the full name. No name: class and ids."""
-    name: str | None = dev.device_name
-    if name and device_kind(dev) == "gpu":
-        open_at, close_at = name.rfind("["), name.rfind("]")
-        if 0 <= open_at < close_at == len(name) - 1:
-            inner = name[open_at + 1 : close_at].strip()
-            if inner:
-                return inner
-    if name:
-        return name
-    label = dev.class_name or device_kind(dev)
-    return f"{label} [{dev.ids}]" if dev.ids else label
 
 
 def _listed(addresses: list[str]) -> str:
@@ -217,7 +201,7 @@ def _judge(
         blockers = tuple(sorted(found, key=address_key))
     ungrouped = [a for a in addresses if a not in index.group_of]
     isolated = host.iommu.enabled and not blockers and not ungrouped
-    subject = f"{display_name(lead)} at {short_address(lead.address)}"
+    subject = f"{device_name(lead)} at {short_address(lead.address)}"
     if not host.iommu.enabled:
         verdict = f"{subject} cannot be judged: the IOMMU is off (no groups)"
     elif ungrouped:
@@ -347,7 +331,7 @@ def _label(host: HostModel, address: str) -> str:
 
 
 def candidate_for(host: HostModel, address: str) -> Candidate | None:
-    """The candidate whose functions include ``address``, or None."""
+    """The candidate of the scan whose functions include ``address``, or None."""
     for candidate in host.candidates:
         if address in candidate.functions:
             return candidate

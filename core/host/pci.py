@@ -13,12 +13,19 @@ import os
 from vfiodeck.core.host.model import Bar, PciCapabilities, PciDevice, ProblemKind
 from vfiodeck.core.host.pcicaps import parse_capabilities
 from vfiodeck.core.host.pciids import PciIds
+from vfiodeck.core.host.safe_read import (
+    SYSFS_LIMIT,
+    RefusedError,
+    is_inside,
+    open_regular,
+    read_fd,
+    read_head,
+)
 from vfiodeck.core.host.sysfs import Reader, parse_hex_id
 
 DEVICES_DIR = "sys/bus/pci/devices"
 _HEX = frozenset("0123456789abcdef")
 _BAR_LINES = 6  # resource lines 0-5 are BARs; line 6 is the expansion ROM, the rest bridge windows
-_READ_SIZE = 65536  # larger than any sysfs attribute (they are at most one page)
 CONFIG_BYTES = 4096  # PCI Express extended config space; a snapshot's file is never read past it
 
 
@@ -42,11 +49,6 @@ def address_key(address: str) -> tuple[int, int, int, int]:
     head, _, fn = address.rpartition(".")
     domain, bus, slot = head.split(":")
     return int(domain, 16), int(bus, 16), int(slot, 16), int(fn, 16)
-
-
-def short_address(address: str) -> str:
-    """ "08:00.0" for domain 0000 (how lspci and users write it), else the full address."""
-    return address[5:] if address.startswith("0000:") else address
 
 
 def parse_resource(text: str) -> tuple[tuple[Bar, ...], bool]:
@@ -77,6 +79,11 @@ class _DeviceFiles:
         self.reader = reader
         self.rel = f"{DEVICES_DIR}/{name}"
         self.path = reader.root.join(self.rel)
+        confine = reader.root.confine
+        # The device link is followed once, here; attribute files are then opened without following.
+        self.outside = confine is not None and not is_inside(os.path.realpath(self.path), confine)
+        if self.outside:
+            reader.problem(self.rel, ProblemKind.GARBAGE, "a link out of the host root, not followed")
 
     def _failed(self, attr: str, exc: OSError) -> None:
         if exc.errno in (errno.EACCES, errno.EPERM):
@@ -84,22 +91,31 @@ class _DeviceFiles:
         else:
             self.reader.problem(f"{self.rel}/{attr}", ProblemKind.IO_ERROR, exc.strerror or str(exc))
 
-    def raw(self, attr: str, size: int = _READ_SIZE) -> bytes | None:
+    def raw(self, attr: str, size: int = SYSFS_LIMIT) -> bytes | None:
+        """At most ``size`` bytes of the attribute: a regular file, not a link, not over 64 KiB."""
+        if self.outside:
+            return None
+        path = f"{self.path}/{attr}"
         try:
-            fd = os.open(f"{self.path}/{attr}", os.O_RDONLY)
+            try:
+                fd = open_regular(path, None, nofollow=True)
+            except OSError as exc:
+                if exc.errno != errno.ELOOP:
+                    raise
+                fd = open_regular(path, self.reader.root.confine)  # a link: dangling, looping, or checked
         except (FileNotFoundError, NotADirectoryError):
+            return None
+        except RefusedError as exc:
+            self.reader.problem(f"{self.rel}/{attr}", ProblemKind.GARBAGE, str(exc))
             return None
         except OSError as exc:
             self._failed(attr, exc)
             return None
         try:
-            data = os.read(fd, size)
-            if len(data) == size == _READ_SIZE:  # a regular file in a snapshot may be longer
-                chunks = [data]
-                while chunk := os.read(fd, _READ_SIZE):
-                    chunks.append(chunk)
-                data = b"".join(chunks)
-            return data
+            return read_fd(fd, SYSFS_LIMIT) if size >= SYSFS_LIMIT else read_head(fd, size)
+        except RefusedError as exc:
+            self.reader.problem(f"{self.rel}/{attr}", ProblemKind.GARBAGE, str(exc))
+            return None
         except OSError as exc:
             self._failed(attr, exc)
             return None
@@ -137,6 +153,31 @@ class _DeviceFiles:
         return os.path.basename(target.rstrip("/")) or None
 
 
+_HEADER_BYTES = 64  # the standard header: what an unprivileged read of ``config`` returns
+
+
+def header_ids(config: bytes | None) -> tuple[str, str, str, str, str | None, str | None] | None:
+    """vendor, device, class (6 digits), revision and, for a type-0 header, the subsystem ids,
+    from the first 64 bytes of config space; None when they are not there (a capture without
+    ``config``, a short or all-ones read of a device that is gone)."""
+    if config is None or len(config) < _HEADER_BYTES or config[0:2] == b"\xff\xff":
+        return None
+    vendor = f"{config[1]:02x}{config[0]:02x}"
+    device = f"{config[3]:02x}{config[2]:02x}"
+    class_code = f"{config[11]:02x}{config[10]:02x}{config[9]:02x}"
+    revision = f"{config[8]:02x}"
+    if config[0x0E] & 0x7F != 0:  # a bridge: its subsystem ids live in a capability
+        return vendor, device, class_code, revision, None, None
+    return (
+        vendor,
+        device,
+        class_code,
+        revision,
+        f"{config[0x2D]:02x}{config[0x2C]:02x}",
+        f"{config[0x2F]:02x}{config[0x2E]:02x}",
+    )
+
+
 def _revision(files: _DeviceFiles, config: bytes | None) -> str | None:
     """``revision`` where the kernel has it (older captures do not), else byte 8 of config space."""
     text = files.text("revision")
@@ -148,6 +189,25 @@ def _revision(files: _DeviceFiles, config: bytes | None) -> str | None:
     if config is not None and len(config) > 8:
         return f"{config[8]:02x}"
     return None
+
+
+def _ids(files: _DeviceFiles, config: bytes | None) -> tuple[str | None, ...]:
+    """vendor, device, class, revision, subsystem vendor and device: from the one ``config``
+    read where it holds a header (4-6 fewer files per device), else from their own files."""
+    header = header_ids(config)
+    if header is not None:
+        vendor, device, class_code, revision, sub_vendor, sub_device = header
+        if sub_vendor is None:
+            sub_vendor, sub_device = files.hex_id("subsystem_vendor", 4), files.hex_id("subsystem_device", 4)
+        return vendor, device, class_code, revision, sub_vendor, sub_device
+    return (
+        files.hex_id("vendor", 4),
+        files.hex_id("device", 4),
+        files.hex_id("class", 6),
+        _revision(files, config),
+        files.hex_id("subsystem_vendor", 4),
+        files.hex_id("subsystem_device", 4),
+    )
 
 
 def _capabilities(config: bytes | None) -> PciCapabilities | None:
@@ -181,7 +241,7 @@ def _iommu_group(files: _DeviceFiles) -> int | None:
     name = files.link_name("iommu_group")
     if name is None:
         return None
-    if not name.isdigit():
+    if not (name.isascii() and name.isdigit()):
         files.reader.problem(f"{files.rel}/iommu_group", ProblemKind.GARBAGE, f"not a group: {name!r}")
         return None
     return int(name)
@@ -200,13 +260,9 @@ def _bars(files: _DeviceFiles) -> tuple[Bar, ...]:
 def read_device(reader: Reader, name: str, address: str, names: PciIds) -> PciDevice:
     """One device, from the directory ``sys/bus/pci/devices/<name>`` (a link into sys/devices)."""
     files = _DeviceFiles(reader, name)
-    vendor_id = files.hex_id("vendor", 4)
-    device_id = files.hex_id("device", 4)
-    sub_vendor = files.hex_id("subsystem_vendor", 4)
-    sub_device = files.hex_id("subsystem_device", 4)
-    class_code = files.hex_id("class", 6)
-    reset_text = files.text("reset_method")
     config = files.raw("config", CONFIG_BYTES)
+    vendor_id, device_id, class_code, revision, sub_vendor, sub_device = _ids(files, config)
+    reset_text = files.text("reset_method")
     return PciDevice(
         address=address,
         vendor_id=vendor_id,
@@ -214,11 +270,12 @@ def read_device(reader: Reader, name: str, address: str, names: PciIds) -> PciDe
         subsystem_vendor_id=sub_vendor,
         subsystem_device_id=sub_device,
         class_code=class_code,
-        revision=_revision(files, config),
+        revision=revision,
         driver=files.link_name("driver"),
         iommu_group=_iommu_group(files),
         numa_node=_numa_node(files),
-        boot_vga=_boot_vga(files),
+        # The kernel gives boot_vga to VGA-class devices only: no need to look for it elsewhere.
+        boot_vga=_boot_vga(files) if class_code is None or class_code.startswith("0300") else None,
         reset_methods=tuple(reset_text.split()) if reset_text is not None else None,
         bars=_bars(files),
         vendor_name=names.vendor(vendor_id),

@@ -30,4 +30,5 @@ def scan_host(root: HostRoot) -> HostModel:
         cmdline=cmdline,
         problems=tuple(reader.problems),
         host_uses=host_uses,
+        root=root,
     )

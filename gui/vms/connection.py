@@ -8,15 +8,15 @@ touched. Polling runs as well, slowly when events work and faster when they don'
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
 from enum import Enum
 
 from PySide6.QtCore import QObject, QTimer, Signal
 
-from vfiodeck.core.vm.connection import DEFAULT_BACKOFF, Backoff, DomainInfo, Hypervisor
-from vfiodeck.core.vm.domainxml import DomainXml, DomainXmlError
-from vfiodeck.core.vm.errors import ConnectionFailedError, ConnectionLostError, VmError
+from vfiodeck.core.vm.connection import DEFAULT_BACKOFF, Backoff, Hypervisor
+from vfiodeck.core.vm.errors import ConnectionFailedError, ConnectionLostError, VmError, unreachable_message
 from vfiodeck.core.vm.events import EventSubscription, LifecycleEvent
+from vfiodeck.core.vm.inventory import DomainRow as DomainRow
+from vfiodeck.core.vm.inventory import inventory as read_rows
 from vfiodeck.gui.vms.workers import JobRunner
 
 log = logging.getLogger(__name__)
@@ -29,42 +29,6 @@ class LinkState(str, Enum):
     CONNECTING = "connecting"
     UP = "up"
     DOWN = "down"
-
-
-@dataclass(frozen=True)
-class DomainRow:
-    """One VM as the list shows it: libvirt's facts plus the host PCI devices its definition passes."""
-
-    uri: str
-    info: DomainInfo
-    devices: tuple[str, ...]  # host PCI addresses from the inactive definition
-
-    @property
-    def key(self) -> tuple[str, str]:
-        return (self.uri, self.info.uuid)
-
-
-def read_rows(hv: Hypervisor) -> tuple[DomainRow, ...]:
-    """Every domain with its passed devices. Blocking: call on a worker."""
-    rows: list[DomainRow] = []
-    for info in hv.list_domains():
-        try:
-            devices = DomainXml.parse(hv.inactive_xml(info.name)).assigned_pci_addresses()
-        except (VmError, DomainXmlError) as err:
-            # Vanished between list and read, or a definition we can't parse: show it without devices.
-            log.info("could not read %s on %s: %s", info.name, hv.uri, err)
-            devices = ()
-        rows.append(DomainRow(hv.uri, info, devices))
-    return tuple(rows)
-
-
-def unreachable_message(uri: str, err: BaseException) -> str:
-    """The banner sentence for a connection that is down."""
-    if isinstance(err, ConnectionFailedError) and uri.startswith("qemu:///"):
-        return f"Cannot reach {uri}: is libvirtd running? `sudo systemctl start libvirtd`"
-    if isinstance(err, ConnectionFailedError) and "+ssh" in uri:
-        return f"Cannot reach {uri}: is the host up, and can you log in with ssh without a password?"
-    return f"Cannot reach {uri}: {err}"
 
 
 class ConnectionController(QObject):

@@ -46,13 +46,8 @@ from vfiodeck.core.plan.assign import (
 from vfiodeck.core.vm.connection import Hypervisor
 from vfiodeck.core.vm.domainxml import DomainXml, DomainXmlError
 from vfiodeck.core.vm.errors import ConnectionFailedError, ConnectionLostError, VmError
-from vfiodeck.core.vm.preflight import (
-    HostResources,
-    PreflightIssue,
-    needs_from_xml,
-    preflight,
-    read_resources,
-)
+from vfiodeck.core.vm.preflight import PreflightIssue, preflight_issues
+from vfiodeck.gui.plain import plain_label
 from vfiodeck.gui.vms import dialogs, errors
 from vfiodeck.gui.vms.connection import ConnectionController, DomainRow, LinkState
 from vfiodeck.gui.vms.domain_model import ROW_ROLE, SORT_ROLE, Column, DomainModel
@@ -145,7 +140,7 @@ class VmsPage(QWidget):
         self.splitter.addWidget(self.graph_host)
         layout.addWidget(self.splitter, 1)
         bottom = QHBoxLayout()
-        self.status = QLabel("Drag a device from the Host view onto a VM to pass it through.")
+        self.status = plain_label("Drag a device from the Host view onto a VM to pass it through.")
         self.status.setWordWrap(True)
         bottom.addWidget(self.status, 1)
         layout.addLayout(bottom)
@@ -373,7 +368,8 @@ class VmsPage(QWidget):
         name = row.info.name
 
         def work(hv: Hypervisor) -> tuple[PreflightIssue, ...]:
-            issues = preflight_issues(host, hv.inactive_xml(name), running)
+            root = host.root if host is not None else None
+            issues = preflight_issues(host, root, hv.inactive_xml(name), running)
             if not issues:
                 hv.start(name)
             return issues
@@ -585,21 +581,6 @@ def read_domains(hv: Hypervisor, name: str) -> dict[str, DomainXml]:
         except (VmError, DomainXmlError) as err:
             log.info("not checking %s for shared devices: %s", info.name, err)
     return domains
-
-
-def preflight_issues(
-    host: HostModel | None, xml: str, running: dict[str, tuple[str, ...]]
-) -> tuple[PreflightIssue, ...]:
-    """The pre-flight for ``xml``. Blocking (reads /proc). Without a host model nothing can be
-    checked, and a snapshot's free memory is not this machine's: those checks need the live host."""
-    if host is None:
-        return ()
-    needs = needs_from_xml(xml)
-    if host.is_live:
-        resources = read_resources(needs)
-    else:
-        resources = HostResources(None, existing_files=frozenset(needs.firmware_files))
-    return tuple(preflight(host, needs, running, resources))
 
 
 # -- standalone ---------------------------------------------------------------------------------

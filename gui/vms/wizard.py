@@ -9,6 +9,7 @@ schema validation) runs on a worker; a refusal is shown in words and the wizard 
 from __future__ import annotations
 
 import dataclasses
+import html
 import os
 from pathlib import Path
 
@@ -36,10 +37,12 @@ from PySide6.QtWidgets import (
 from vfiodeck.core.host.candidates import find_candidates
 from vfiodeck.core.host.model import Candidate, HostModel
 from vfiodeck.core.plan.assign import HIDE_HYPERVISOR_WHY, functions_and_blockers, is_nvidia_consumer_gpu
-from vfiodeck.core.plan.pinning import PinningPlan, plan_pinning
+from vfiodeck.core.plan.pinning import PinningPlan, apply_pinning, plan_pinning
 from vfiodeck.core.vm.connection import Hypervisor
+from vfiodeck.core.vm.domainxml import DomainXml
 from vfiodeck.core.vm.newvm import DiskSpec, VmSpec, build_domain_xml, spec_problems
 from vfiodeck.core.vm.storage import create_volume
+from vfiodeck.gui.plain import plain_label, plain_tooltip
 from vfiodeck.gui.vms import errors
 from vfiodeck.gui.vms.domain_model import device_label
 from vfiodeck.gui.vms.workers import JobRunner
@@ -91,7 +94,7 @@ class BasicsPage(QWizardPage):
         form.addRow("", self.secure_boot)
         form.addRow("", self.tpm)
         form.addRow("", self.hyperv)
-        self.problem = QLabel()
+        self.problem = plain_label()
         self.problem.setStyleSheet("color: #b71c1c")
         form.addRow(self.problem)
         self.name.textChanged.connect(lambda _t: self.completeChanged.emit())
@@ -175,7 +178,7 @@ class DevicesPage(QWizardPage):
             item = QListWidgetItem(f"{device_label(host, cand.device)}  — {cand.kind.value}, {how}")
             item.setFlags(item.flags() | Qt.ItemFlag.ItemIsUserCheckable)
             item.setCheckState(Qt.CheckState.Unchecked)
-            item.setToolTip(cand.verdict)
+            item.setToolTip(plain_tooltip(cand.verdict))
             self.list.addItem(item)
         if not self.candidates:
             layout.addWidget(QLabel("No passthrough candidates on this host."))
@@ -249,7 +252,7 @@ class PinningPage(QWizardPage):
         nodes = [d.numa_node for a in wizard.devices.addresses() if (d := self.host.device(a)) is not None]
         self.plan = plan_pinning(self.host.topology, wizard.basics.vcpus.value(), device_nodes=nodes)
         pins = ", ".join(f"vCPU {v}→CPU {c}" for v, c in enumerate(self.plan.vcpupin))
-        reasons = "".join(f"<li>{r}</li>" for r in self.plan.reasons)
+        reasons = "".join(f"<li>{html.escape(r)}</li>" for r in self.plan.reasons)
         self.summary.setText(f"<p><b>{pins or 'Nothing pinned'}</b></p><ul>{reasons}</ul>")
 
 
@@ -263,7 +266,7 @@ class ReviewPage(QWizardPage):
         self.xml.setReadOnly(True)
         self.xml.setLineWrapMode(QPlainTextEdit.LineWrapMode.NoWrap)
         layout.addWidget(self.xml)
-        self.error = QLabel()
+        self.error = plain_label()
         self.error.setWordWrap(True)
         self.error.setStyleSheet("color: #b71c1c")
         layout.addWidget(self.error)
@@ -272,7 +275,7 @@ class ReviewPage(QWizardPage):
         wizard = self.wizard()
         if isinstance(wizard, NewVmWizard):
             spec = wizard.spec()
-            self.xml.setPlainText(build_domain_xml(spec))
+            self.xml.setPlainText(wizard.xml(spec))
             self.error.setText(" ".join(spec_problems(spec)))
 
 
@@ -304,10 +307,15 @@ class NewVmWizard(QWizard):
             iso=self.storage.iso.text().strip() or None,
             hostdevs=self.devices.addresses(),
             hostdev_ids=self.devices.device_ids(),
-            pinning=self.pinning.plan,
             hugepages=self.pinning.hugepages.isChecked(),
             hide_hypervisor=self.devices.hide_hv.isChecked(),
         )
+
+    def xml(self, spec: VmSpec) -> str:
+        doc = DomainXml.parse(build_domain_xml(spec))
+        if self.pinning.plan is not None:
+            apply_pinning(doc, self.pinning.plan)
+        return str(doc.to_string())
 
     def accept(self) -> None:
         """Define on a worker; close only when libvirt took it."""
@@ -318,7 +326,7 @@ class NewVmWizard(QWizard):
         if problems:  # e.g. a relative disk path typed on the storage page
             self.review.error.setText(" ".join(problems))
             return
-        xml = self.review.xml.toPlainText() or build_domain_xml(spec)
+        xml = self.review.xml.toPlainText() or self.xml(spec)
         path, size = self.storage.disk()
         name = self.basics.name.text().strip()
         self._defining = True
