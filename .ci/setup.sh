@@ -81,4 +81,31 @@ if [ "$mode" = test ]; then
 else
   PYTHONWARNINGS=ignore .venv/bin/python -m pip install -q .
 fi
+
+# The privileged helper (host changes) runs as root through pkexec, so its code must belong to root:
+# a root-owned environment under /usr/lib/vfio-deck, never this user's .venv, and the polkit policy
+# that names /usr/bin/vfio-deck-helper. Without root this is skipped: everything else works.
+install_helper() {
+  local prefix=/usr/lib/vfio-deck/helper
+  "${sudo[@]}" /usr/bin/python3 -m venv "$prefix"
+  "${sudo[@]}" env PYTHONWARNINGS=ignore "$prefix/bin/python" -m pip install -q --no-deps --force-reinstall .
+  printf '#!/bin/sh\nexec %s/bin/python -I -m vfiodeck.core.hostchanges.helper "$@"\n' "$prefix" |
+    "${sudo[@]}" tee /usr/bin/vfio-deck-helper >/dev/null
+  "${sudo[@]}" chmod 755 /usr/bin/vfio-deck-helper
+  "${sudo[@]}" install -D -m 644 resources/io.github.vfiodeck.VfioDeck.policy \
+    /usr/share/polkit-1/actions/io.github.vfiodeck.VfioDeck.policy
+}
+if [ "$(id -u)" -eq 0 ]; then
+  sudo=()
+elif command -v sudo >/dev/null && { sudo -n true 2>/dev/null || [ -t 0 ]; }; then
+  sudo=(sudo)
+else
+  sudo=(none)
+fi
+if [ "${sudo[*]:-}" = none ]; then
+  echo "== host changes: the privileged helper needs root to install; run  su -c 'bash $PWD/.ci/setup.sh'  once to add it"
+else
+  echo "== host changes: the privileged helper in /usr/lib/vfio-deck, /usr/bin/vfio-deck-helper and its polkit policy"
+  install_helper
+fi
 echo "== ready: $(.venv/bin/vfio-deck --version)"

@@ -15,6 +15,9 @@ from vfiodeck.core.hostchanges import journal
 from vfiodeck.core.hostchanges.model import Plan
 
 HELPER = "vfio-deck-helper"
+# pkexec runs only the path the polkit policy names (org.freedesktop.policykit.exec.path); it is
+# installed there, root-owned, by .ci/setup.sh, never from the user's own virtual environment.
+HELPER_PATH = "/usr/bin/vfio-deck-helper"
 
 
 @dataclass
@@ -28,7 +31,12 @@ class ApplyFailed(Exception):
 
 
 def _helper(argv: list[str]) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(["pkexec", HELPER, *argv], check=False, capture_output=True, text=True)
+    if not os.path.exists(HELPER_PATH):
+        raise ApplyFailed(
+            f"{HELPER_PATH} is not installed: run 'bash .ci/setup.sh' (it installs the helper and its "
+            "polkit policy), or apply as root with 'sudo vfio-deck apply ...'"
+        )
+    return subprocess.run(["pkexec", HELPER_PATH, *argv], check=False, capture_output=True, text=True)
 
 
 def _live(plan: Plan, progress: Callable[[str], None]) -> Applied:

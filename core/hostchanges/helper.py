@@ -207,3 +207,7 @@ def main(argv: list[str] | None = None, root: Path = Path("/")) -> int:
     except OSError as exc:
         _say(f"vfio-deck-helper: {exc.strerror or exc}", err=True)
         return 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
