@@ -10,149 +10,26 @@ bottom of their NUMA node; devices of no known node go to an "unknown locality" 
 
 from __future__ import annotations
 
-import math
-from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass, field
-from enum import Enum
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 
+from vfiodeck.core.host.layout_place import place_top, size_item
+from vfiodeck.core.host.layout_types import (
+    GAP,
+    PAD,
+    Box,
+    BoxKind,
+    Item,
+    Line,
+    Measure,
+    TopologyLayout,
+)
 from vfiodeck.core.host.model import HostModel, PciDevice
 from vfiodeck.core.text import cpulist_text, device_name, kib_text, mib_text
 
-Measure = Callable[[str], tuple[float, float]]
+__all__ = ["GAP", "PAD", "Box", "BoxKind", "Line", "Measure", "TopologyLayout", "layout_topology"]
 
-PAD = 6.0  # inner padding of a container box
-GAP = 6.0  # space between sibling boxes
 DEVICE_NAME_CHARS = 26  # device names are cut here: a 60-character pci.ids name would widen a node
-
-
-class BoxKind(str, Enum):
-    PACKAGE = "package"
-    NODE = "node"
-    CACHE = "cache"
-    CORE = "core"
-    PU = "pu"
-    DEVICE = "device"
-    TRAY = "tray"
-
-
-@dataclass(frozen=True)
-class Box:
-    kind: BoxKind
-    key: str  # unique: "package:0", "node:1", "l3:0-7@node:0", "core:0:3", "cpu:12", "pci:0000:01:00.0"
-    x: float
-    y: float
-    w: float
-    h: float
-    lines: tuple[str, ...]  # text drawn at the top of the box
-    details: tuple[str, ...] = ()  # what a hover shows
-    cpus: tuple[int, ...] = ()
-    node: int | None = None
-    address: str | None = None
-    parent: str | None = None
-
-    def contains(self, other: Box) -> bool:
-        return (
-            self.x <= other.x
-            and self.y <= other.y
-            and other.x + other.w <= self.x + self.w
-            and other.y + other.h <= self.y + self.h
-        )
-
-    def overlaps(self, other: Box) -> bool:
-        return (
-            self.x < other.x + other.w
-            and other.x < self.x + self.w
-            and self.y < other.y + other.h
-            and other.y < self.y + self.h
-        )
-
-    def hit(self, x: float, y: float) -> bool:
-        return self.x <= x < self.x + self.w and self.y <= y < self.y + self.h
-
-
-@dataclass(frozen=True)
-class Line:
-    x1: float
-    y1: float
-    x2: float
-    y2: float
-    key: str  # the device (or node) the line belongs to
-
-
-@dataclass(frozen=True)
-class TopologyLayout:
-    width: float
-    height: float
-    boxes: tuple[Box, ...]  # parents before children: paint in order
-    lines: tuple[Line, ...] = ()
-    cpu_siblings: dict[int, tuple[int, ...]] = field(default_factory=dict)
-
-    def box(self, key: str) -> Box | None:
-        for box in self.boxes:
-            if box.key == key:
-                return box
-        return None
-
-    def box_at(self, x: float, y: float) -> Box | None:
-        """The innermost box under a point (children come after their parents)."""
-        found: Box | None = None
-        for box in self.boxes:
-            if box.hit(x, y):
-                found = box
-        return found
-
-    def highlight(self, key: str) -> frozenset[str]:
-        """Keys to highlight when ``key`` is selected.
-
-        A device lights its NUMA node and every core and thread of that node (the cores nearest
-        to it); a thread lights its SMT siblings and its core; a core lights its threads.
-        """
-        chosen = self.box(key)
-        if chosen is None:
-            return frozenset()
-        keys = {key}
-        if chosen.kind is BoxKind.DEVICE and chosen.node is not None:
-            node_cpus: set[int] = set()
-            for box in self.boxes:
-                if box.kind is BoxKind.NODE and box.node == chosen.node:
-                    keys.add(box.key)
-                    node_cpus.update(box.cpus)
-            keys.update(self._cpu_boxes(node_cpus))
-        elif chosen.kind is BoxKind.PU:
-            siblings = set(self.cpu_siblings.get(chosen.cpus[0], chosen.cpus))
-            keys.update(self._cpu_boxes(siblings))
-            if chosen.parent:
-                keys.add(chosen.parent)
-        elif chosen.kind is BoxKind.CORE:
-            keys.update(self._cpu_boxes(set(chosen.cpus)))
-        return frozenset(keys)
-
-    def _cpu_boxes(self, cpus: set[int]) -> set[str]:
-        return {
-            box.key
-            for box in self.boxes
-            if box.kind in (BoxKind.CORE, BoxKind.PU) and box.cpus and set(box.cpus) <= cpus
-        }
-
-
-# -- the tree before placement ---------------------------------------------------------------
-
-
-@dataclass
-class _Item:
-    kind: BoxKind
-    key: str
-    lines: tuple[str, ...]
-    details: tuple[str, ...] = ()
-    cpus: tuple[int, ...] = ()
-    node: int | None = None
-    address: str | None = None
-    children: list[_Item] = field(default_factory=list)
-    devices: list[_Item] = field(default_factory=list)  # the I/O strip (NUMA nodes and the tray)
-    horizontal: bool = False  # children in one row (threads of a core) instead of a grid
-    header: float = 0.0  # height of the text above the children
-    w: float = 0.0
-    h: float = 0.0
 
 
 @dataclass(frozen=True)
@@ -174,10 +51,10 @@ def layout_topology(host: HostModel, measure: Measure, attach: Iterable[str] = (
     if tray is not None:
         items.append(tray)
     for item in items:
-        _size(item, measure)
+        size_item(item, measure)
     boxes: list[Box] = []
     lines: list[Line] = []
-    width, height = _place_top(items, boxes, lines)
+    width, height = place_top(items, boxes, lines)
     siblings = {cpu.id: cpu.siblings for cpu in host.topology.cpus if cpu.siblings}
     return TopologyLayout(width, height, tuple(boxes), tuple(lines), siblings)
 
@@ -196,7 +73,7 @@ class _Builder:
         self.measure = measure
         topo = host.topology
         self.cpu_by_id = {cpu.id: cpu for cpu in topo.cpus}
-        self.node_items: dict[int, _Item] = {}  # the first box drawn for each node id
+        self.node_items: dict[int, Item] = {}  # the first box drawn for each node id
         self.nodes = [
             _Group(
                 BoxKind.NODE,
@@ -225,7 +102,7 @@ class _Builder:
         ]
 
     # -- CPU side ---------------------------------------------------------------------------
-    def packages(self) -> list[_Item]:
+    def packages(self) -> list[Item]:
         by_package: dict[int | None, set[int]] = {}
         for cpu in self.host.topology.cpus:
             by_package.setdefault(cpu.package, set()).add(cpu.id)
@@ -233,7 +110,7 @@ class _Builder:
         for package in sorted(by_package, key=lambda p: (p is None, p if p is not None else 0)):
             cpus = frozenset(by_package[package])
             name = f"Package {package}" if package is not None else "Package ?"
-            item = _Item(
+            item = Item(
                 BoxKind.PACKAGE,
                 f"package:{package if package is not None else '?'}",
                 (name,),
@@ -257,11 +134,11 @@ class _Builder:
         levels = [caches, nodes] if l3_outside else [nodes, caches]
         return [level for level in levels if level]
 
-    def _split(self, cpus: frozenset[int], levels: list[list[_Group]], parent: str) -> list[_Item]:
+    def _split(self, cpus: frozenset[int], levels: list[list[_Group]], parent: str) -> list[Item]:
         if not levels:
             return self._cores(cpus, parent)
         level, rest = levels[0], levels[1:]
-        children: list[_Item] = []
+        children: list[Item] = []
         covered: set[int] = set()
         for group in level:
             part = group.cpus & cpus
@@ -271,7 +148,7 @@ class _Builder:
             partial = part != group.cpus
             key = f"{group.key}@{parent}" if group.kind is BoxKind.CACHE or partial else group.key
             details = group.details + (("(split across boxes)",) if partial else ())
-            item = _Item(group.kind, key, (group.label,), details, tuple(sorted(part)), group.node)
+            item = Item(group.kind, key, (group.label,), details, tuple(sorted(part)), group.node)
             if group.kind is BoxKind.NODE and group.node is not None:
                 self.node_items.setdefault(group.node, item)
             item.children = self._split(frozenset(part), rest, key)
@@ -281,8 +158,8 @@ class _Builder:
             children.extend(self._split(frozenset(leftover), rest, parent))
         return children
 
-    def _cores(self, cpus: frozenset[int], parent: str) -> list[_Item]:
-        items: list[_Item] = []
+    def _cores(self, cpus: frozenset[int], parent: str) -> list[Item]:
+        items: list[Item] = []
         seen: set[int] = set()
         for core in sorted(self.host.topology.cores, key=lambda c: min(c.cpus, default=0)):
             part = tuple(sorted(set(core.cpus) & cpus))
@@ -291,7 +168,7 @@ class _Builder:
             seen.update(part)
             key = f"core:{core.package}:{core.die}:{core.core}:{part[0]}"
             label = f"Core {core.core}" if core.core is not None else "Core ?"
-            item = _Item(
+            item = Item(
                 BoxKind.CORE,
                 key,
                 (),
@@ -305,7 +182,7 @@ class _Builder:
             items.append(self._pu(cpu, parent))
         return items
 
-    def _pu(self, cpu_id: int, parent: str) -> _Item:
+    def _pu(self, cpu_id: int, parent: str) -> Item:
         cpu = self.cpu_by_id.get(cpu_id)
         details = [f"CPU {cpu_id}"]
         if cpu is not None:
@@ -317,16 +194,16 @@ class _Builder:
                 else "no SMT sibling"
             )
         node = cpu.node if cpu is not None else None
-        return _Item(BoxKind.PU, f"cpu:{cpu_id}", (str(cpu_id),), tuple(details), (cpu_id,), node)
+        return Item(BoxKind.PU, f"cpu:{cpu_id}", (str(cpu_id),), tuple(details), (cpu_id,), node)
 
-    def cpuless_nodes(self) -> list[_Item]:
+    def cpuless_nodes(self) -> list[Item]:
         """Memory-only nodes (CXL, HBM, DAX) have no CPUs: drawn apart, devices may attach to them."""
         items = []
         for n in sorted(self.host.topology.numa_nodes, key=lambda n: n.id):
             if n.cpus:
                 continue
             label = f"Node {n.id}" + (f" · {mib_text(n.memory_mib)}" if n.memory_mib else "")
-            item = _Item(
+            item = Item(
                 BoxKind.NODE,
                 f"node:{n.id}",
                 (label, "memory only"),
@@ -339,8 +216,8 @@ class _Builder:
         return items
 
     # -- devices ----------------------------------------------------------------------------
-    def attach_devices(self, items: list[_Item], addresses: Iterable[str]) -> _Item | None:
-        unknown: list[_Item] = []
+    def attach_devices(self, items: list[Item], addresses: Iterable[str]) -> Item | None:
+        unknown: list[Item] = []
         for address in sorted(set(addresses)):
             dev = self.host.device(address)
             if dev is None:
@@ -353,7 +230,7 @@ class _Builder:
                 node_item.devices.append(item)
         if not unknown:
             return None
-        tray = _Item(
+        tray = Item(
             BoxKind.TRAY,
             "tray:unknown",
             ("Unknown locality",),
@@ -371,14 +248,14 @@ def _node_details(node: int, cpus: Sequence[int], memory_mib: int | None) -> tup
     )
 
 
-def _device_item(dev: PciDevice) -> _Item:
+def _device_item(dev: PciDevice) -> Item:
     full = dev.device_name or "unknown device"
     details = (
         full,
         f"{dev.vendor_name or dev.vendor_id or '?'} · {dev.address}",
         f"driver {dev.driver or 'none'} · NUMA node {'unknown' if dev.numa_node is None else dev.numa_node}",
     )
-    return _Item(
+    return Item(
         BoxKind.DEVICE,
         f"pci:{dev.address}",
         (short_device_name(dev), dev.address),
@@ -389,145 +266,3 @@ def _device_item(dev: PciDevice) -> _Item:
 
 
 # -- sizing and placement --------------------------------------------------------------------
-
-
-def _text_size(lines: Sequence[str], measure: Measure) -> tuple[float, float]:
-    width = height = 0.0
-    for text in lines:
-        w, h = measure(text)
-        width = max(width, w)
-        height += h
-    return width, height
-
-
-def _columns(item: _Item, count: int) -> int:
-    if item.horizontal:
-        return count
-    if item.kind is BoxKind.PACKAGE and count <= 4:
-        return count  # a package's nodes side by side read like the board
-    return max(1, math.ceil(math.sqrt(count)))
-
-
-def _rows(children: Sequence[_Item], cols: int) -> list[Sequence[_Item]]:
-    return [children[i : i + cols] for i in range(0, len(children), cols)]
-
-
-def _flow_size(children: Sequence[_Item], cols: int) -> tuple[float, float]:
-    width = height = 0.0
-    for row in _rows(children, cols):
-        width = max(width, sum(c.w for c in row) + GAP * (len(row) - 1))
-        height += max(c.h for c in row) + GAP
-    return width, max(0.0, height - GAP)
-
-
-def _size(item: _Item, measure: Measure) -> None:
-    for child in item.children:
-        _size(child, measure)
-    for dev in item.devices:
-        _size(dev, measure)
-    text_w, text_h = _text_size(item.lines, measure)
-    if item.kind is BoxKind.PU:
-        digit_w, _ = measure("000")  # every thread box as wide as a 3-digit one: grids line up
-        item.w = max(text_w, digit_w) + 2 * PAD
-        item.h = text_h + 2 * PAD
-        return
-    content_w = content_h = 0.0
-    if item.children:
-        content_w, content_h = _flow_size(item.children, _columns(item, len(item.children)))
-    if item.devices:
-        dev_w, dev_h = _flow_size(item.devices, _device_columns(item))
-        content_w = max(content_w, dev_w)
-        content_h += (2 * GAP if item.children else 0.0) + dev_h
-    item.header = text_h + (GAP / 2 if text_h else 0.0)
-    item.w = max(text_w, content_w) + 2 * PAD
-    item.h = item.header + content_h + 2 * PAD
-
-
-def _device_columns(item: _Item) -> int:
-    count = len(item.devices)
-    if item.children:
-        # Fit the strip under the CPU content; a one-device-wide node still gets one column.
-        content_w, _ = _flow_size(item.children, _columns(item, len(item.children)))
-        widest = max(d.w for d in item.devices)
-        return max(1, min(count, int((content_w + GAP) // (widest + GAP))))
-    return min(count, 4)
-
-
-def _place_top(items: list[_Item], boxes: list[Box], lines: list[Line]) -> tuple[float, float]:
-    packages = [i for i in items if i.kind is BoxKind.PACKAGE]
-    others = [i for i in items if i.kind is not BoxKind.PACKAGE]
-    cols = len(packages) if len(packages) <= 2 else math.ceil(math.sqrt(len(packages)))
-    y = width = 0.0
-    for group, group_cols in ((packages, max(cols, 1)), (others, max(len(others), 1))):
-        for row in _rows(group, group_cols):
-            x = 0.0
-            for item in row:
-                _place(item, x, y, None, boxes, lines)
-                x += item.w + GAP
-            width = max(width, x - GAP)
-            y += max(i.h for i in row) + 2 * GAP
-    return width, max(0.0, y - 2 * GAP)
-
-
-def _place(item: _Item, x: float, y: float, parent: str | None, boxes: list[Box], lines: list[Line]) -> None:
-    boxes.append(
-        Box(
-            item.kind,
-            item.key,
-            x,
-            y,
-            item.w,
-            item.h,
-            item.lines,
-            item.details,
-            item.cpus,
-            item.node,
-            item.address,
-            parent,
-        )
-    )
-    if item.kind is BoxKind.PU:
-        return
-    cy = y + PAD + item.header
-    if item.children:
-        cols = _columns(item, len(item.children))
-        cy = _place_flow(item.children, cols, x + PAD, cy, item.key, boxes, lines)
-    if item.devices:
-        rail_y = cy + GAP
-        if item.children:
-            cy += 2 * GAP
-        first = len(boxes)
-        _place_flow(item.devices, _device_columns(item), x + PAD, cy, item.key, boxes, lines)
-        if item.children:
-            first_row = [b for b in boxes[first:] if b.kind is BoxKind.DEVICE and b.y == cy]
-            _rail(first_row, rail_y, item.key, lines)
-
-
-def _place_flow(
-    children: Sequence[_Item],
-    cols: int,
-    x0: float,
-    y: float,
-    parent: str,
-    boxes: list[Box],
-    lines: list[Line],
-) -> float:
-    """Place children row by row from (x0, y); return the bottom of the last row."""
-    for row in _rows(children, cols):
-        x = x0
-        for child in row:
-            _place(child, x, y, parent, boxes, lines)
-            x += child.w + GAP
-        y += max(c.h for c in row) + GAP
-    return y - GAP
-
-
-def _rail(first_row: Sequence[Box], rail_y: float, key: str, lines: list[Line]) -> None:
-    """A bus line between the CPUs and the I/O strip, with a drop to each device of its first row."""
-    centers = [b.x + b.w / 2 for b in first_row]
-    if not centers:
-        return
-    lines.append(Line(min(centers), rail_y, max(centers), rail_y, key))
-    lines.append(Line(centers[0], rail_y - GAP, centers[0], rail_y, key))
-    for box, cx in zip(first_row, centers, strict=True):
-        lines.append(Line(cx, rail_y, cx, box.y, box.key))
