@@ -18,23 +18,12 @@ from typing import Any
 
 from lxml import etree
 
+from vfiodeck.core.vm.xmlscan import Span, scan
+
 _Node = Any  # lxml's element, comment and PI proxies share no useful public base type in the stubs
 
 _NAME_END = re.compile(r"[\s/>]")
 _ATTR = re.compile(r"""(\s+)([^\s=/>]+)(\s*=\s*)("[^"]*"|'[^']*')""")
-
-
-@dataclass
-class _Span:
-    """Where one node sits in the source, as offsets into the text."""
-
-    kind: str  # "element", "comment" or "pi"
-    begin: int
-    start_end: int  # end of the start tag (for comments/PIs: end of the node)
-    end_begin: int = -1  # beginning of the end tag; -1 until seen, == start_end when self-closing
-    end: int = -1
-    self_closing: bool = False
-    children: list[_Span] | None = None
 
 
 @dataclass(frozen=True)
@@ -49,82 +38,6 @@ class _Snap:
     raw_end: str | None  # end tag; None when self-closing (or not an element)
     raw_text: str
     raw_tail: str
-
-
-def _skip_to(text: str, pos: int, token: str) -> int:
-    found = text.find(token, pos)
-    return len(text) if found < 0 else found + len(token)
-
-
-def _tag_end(text: str, pos: int) -> int:
-    """Index just past the ``>`` closing the tag that starts at ``pos``; quotes may hold ``>``."""
-    quote = ""
-    i = pos
-    while i < len(text):
-        ch = text[i]
-        if quote:
-            if ch == quote:
-                quote = ""
-        elif ch in "'\"":
-            quote = ch
-        elif ch == ">":
-            return i + 1
-        i += 1
-    return len(text)
-
-
-def _doctype_end(text: str, pos: int) -> int:
-    bracket = text.find("[", pos)
-    close = text.find(">", pos)
-    if 0 <= bracket < close:
-        return _skip_to(text, _skip_to(text, bracket, "]"), ">")
-    return len(text) if close < 0 else close + 1
-
-
-def scan(text: str) -> _Span | None:
-    """The root element's span tree, or None when the text has no element."""
-    stack: list[_Span] = []
-    root: _Span | None = None
-    pos = 0
-    while True:
-        lt = text.find("<", pos)
-        if lt < 0:
-            return root
-        if text.startswith("<!--", lt):
-            end = _skip_to(text, lt + 4, "-->")
-            if stack:
-                _add_child(stack[-1], _Span("comment", lt, end, end=end))
-        elif text.startswith("<![CDATA[", lt):
-            end = _skip_to(text, lt, "]]>")  # character data: part of a text run
-        elif text.startswith("<!", lt):
-            end = _doctype_end(text, lt)
-        elif text.startswith("<?", lt):
-            end = _skip_to(text, lt, "?>")
-            if stack:
-                _add_child(stack[-1], _Span("pi", lt, end, end=end))
-        elif text.startswith("</", lt):
-            end = _tag_end(text, lt)
-            if stack:
-                closed = stack.pop()
-                closed.end_begin, closed.end = lt, end
-        else:
-            end = _tag_end(text, lt)
-            span = _Span("element", lt, end, children=[])
-            if stack:
-                _add_child(stack[-1], span)
-            elif root is None:
-                root = span
-            if text[end - 2 : end] == "/>":
-                span.self_closing = True
-                span.end_begin = span.end = end
-            else:
-                stack.append(span)
-        pos = end
-
-
-def _add_child(parent: _Span, child: _Span) -> None:
-    assert parent.children is not None
-    parent.children.append(child)
 
 
 def _attrs(node: _Node) -> tuple[tuple[str, str], ...]:
@@ -145,10 +58,10 @@ class LosslessTree:
         self.mapped = self._map(scan(text))
 
     # -- mapping ------------------------------------------------------------------------------
-    def _map(self, span: _Span | None) -> bool:
+    def _map(self, span: Span | None) -> bool:
         if span is None or span.end < 0:
             return False
-        pairs: list[tuple[_Node, _Span]] = []
+        pairs: list[tuple[_Node, Span]] = []
         if not self._pair(self.root, span, pairs):
             self._snaps.clear()
             return False
@@ -156,7 +69,7 @@ class LosslessTree:
         self._suffix = self.text[span.end :]
         return True
 
-    def _pair(self, node: _Node, span: _Span, pairs: list[tuple[_Node, _Span]]) -> bool:
+    def _pair(self, node: _Node, span: Span, pairs: list[tuple[_Node, Span]]) -> bool:
         kind = _kind(node)
         if kind != span.kind:
             return False
