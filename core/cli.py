@@ -60,6 +60,14 @@ def build_parser() -> argparse.ArgumentParser:
         action="append",
         help="libvirt connection URI (window only; repeatable; default qemu:///system)",
     )
+    parser.add_argument(
+        "--show-domain-console",
+        metavar="NAME",
+        help="open the VMs page and the console of VM NAME (window only)",
+    )
+    parser.add_argument(
+        "--show-domain-editor", metavar="NAME", help="open the VMs page and edit VM NAME's XML (window only)"
+    )
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
 
     inspect = sub.add_parser("inspect", help="print what the host can pass through, and why")

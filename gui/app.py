@@ -27,6 +27,10 @@ def run_app(args: argparse.Namespace) -> int:
     window = MainWindow(uris=getattr(args, "connect", None))
     install_excepthook(lambda: window)
     window.show()
+    for what in ("console", "editor"):
+        name = getattr(args, f"show_domain_{what}", None)
+        if name:
+            window.show_domain(name, what)
     if getattr(args, "demo", False):
         if not demo_host_path().exists():
             show_error(window, f"The demo host is missing: {demo_host_path()}")

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from PySide6.QtCore import QItemSelection, QModelIndex, Qt, Signal
-from PySide6.QtGui import QIcon
+from PySide6.QtGui import QAction, QIcon
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QComboBox,
@@ -255,3 +255,31 @@ class HostPage(QWidget):
         else:
             self.details.show_nothing()
         self.device_selected.emit(address or "")
+
+    # -- what the window asks of this page ------------------------------------------------------
+    def focus_search(self) -> None:
+        self.search.setFocus()
+        self.search.selectAll()
+
+    def zoom(self, step: int) -> None:
+        """+1 zooms the topology in, -1 out, 0 fits it to the page."""
+        if step > 0:
+            self.topology.zoom_in()
+        elif step < 0:
+            self.topology.zoom_out()
+        else:
+            self.topology.fit()
+
+    def current_addresses(self) -> list[str]:
+        """Every function the current row stands for (a group's, or a device's), [] when none."""
+        from vfiodeck.gui.models.iommu_model import Role
+
+        index = self.tree.currentIndex()
+        addresses = self.proxy.data(index, int(Role.ADDRESSES)) if index.isValid() else None
+        return list(addresses) if addresses else []
+
+    def add_device_action(self, action: QAction) -> None:
+        """An action on the current device: in the tree's context menu and on its shortcut."""
+        action.setShortcutContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
+        self.tree.addAction(action)
+        self.tree.setContextMenuPolicy(Qt.ContextMenuPolicy.ActionsContextMenu)

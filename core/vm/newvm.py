@@ -75,6 +75,7 @@ class VmSpec:
     cpu_mode: str | None = "host-passthrough"
     disk: DiskSpec | None = None
     iso: str | None = None
+    drivers_iso: str | None = None  # a second CD-ROM, e.g. virtio-win for a Windows installer
     network: str | None = "default"
     hostdevs: tuple[str, ...] = ()
     # (address, "vvvv:dddd") recorded in <metadata> for the pre-flight's same-device check
@@ -98,8 +99,9 @@ def spec_problems(spec: VmSpec) -> list[str]:
         problems.append("Secure boot needs UEFI firmware.")
     if spec.disk is not None and not spec.disk.path.startswith("/"):
         problems.append(f"The disk {spec.disk.path} must be a full path (starting with /).")
-    if spec.iso is not None and not spec.iso.startswith("/"):
-        problems.append(f"The installer ISO {spec.iso} must be a full path (starting with /).")
+    for iso in (spec.iso, spec.drivers_iso):
+        if iso is not None and not iso.startswith("/"):
+            problems.append(f"The ISO {iso} must be a full path (starting with /).")
     return problems
 
 
@@ -153,12 +155,13 @@ def _disks(devices: _Element, spec: VmSpec) -> None:
         _el(disk, "driver", **driver)
         _el(disk, "source", **({"dev": d.path} if d.kind == "block" else {"file": d.path}))
         _el(disk, "target", dev="vda" if d.bus == "virtio" else "sda", bus=d.bus)
-    if spec.iso:
-        cdrom = _el(devices, "disk", type="file", device="cdrom")
-        _el(cdrom, "driver", name="qemu", type="raw")
-        _el(cdrom, "source", file=spec.iso)
-        _el(cdrom, "target", dev="sdb", bus="sata")
-        _el(cdrom, "readonly")
+    for iso, dev in ((spec.iso, "sdb"), (spec.drivers_iso, "sdc")):
+        if iso:
+            cdrom = _el(devices, "disk", type="file", device="cdrom")
+            _el(cdrom, "driver", name="qemu", type="raw")
+            _el(cdrom, "source", file=iso)
+            _el(cdrom, "target", dev=dev, bus="sata")
+            _el(cdrom, "readonly")
 
 
 def _devices(root: _Element, spec: VmSpec) -> None:

@@ -1,25 +1,38 @@
 """One libvirt connection as the page sees it: connect, list, follow events, reconnect with backoff.
 
-All libvirt calls run as jobs on the thread pool. Lifecycle events arrive on libvirt's event-loop
-thread and are re-emitted through a Qt signal, which hops to the GUI thread before anything is
-touched. Polling runs as well, slowly when events work and faster when they don't.
+Every libvirt call (connect, event registration and release, the domain list, actions, close) is a
+job on this connection's own serial queue in ``gui/jobs.py``: calls on one connection never overlap,
+and none runs on the GUI thread, where a dead remote would freeze the window. Lifecycle events arrive
+on libvirt's event-loop thread and are re-emitted through a Qt signal, which hops to the GUI thread
+before anything is touched. Polling runs as well, slowly when events work and faster when they don't.
 """
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
 from enum import Enum
+from typing import Any, TypeVar
 
+import libvirt
 from PySide6.QtCore import QObject, QTimer, Signal
 
-from vfiodeck.core.vm.connection import DEFAULT_BACKOFF, Backoff, DomainInfo, Hypervisor
+from vfiodeck.core.host.model import HostModel
+from vfiodeck.core.vm.connection import (
+    DEFAULT_BACKOFF,
+    Backoff,
+    DomainInfo,
+    Hypervisor,
+    open_connection,
+)
 from vfiodeck.core.vm.domainxml import DomainXml, DomainXmlError
 from vfiodeck.core.vm.errors import ConnectionFailedError, ConnectionLostError, VmError
 from vfiodeck.core.vm.events import EventSubscription, LifecycleEvent
-from vfiodeck.gui.vms.workers import JobRunner
+from vfiodeck.gui.jobs import Failed, Jobs
 
 log = logging.getLogger(__name__)
+_T = TypeVar("_T")
 
 POLL_WITH_EVENTS_MS = 15000  # events carry the news; the poll only notices a dead connection
 POLL_WITHOUT_EVENTS_MS = 3000
@@ -45,7 +58,17 @@ class DomainRow:
 
 
 def read_rows(hv: Hypervisor) -> tuple[DomainRow, ...]:
-    """Every domain with its passed devices. Blocking: call on a worker."""
+    """Every domain with its passed devices. Blocking: call on the connection's queue. A failure on
+    a connection that is no longer alive is a lost connection, whatever libvirt called it."""
+    try:
+        return _read_rows(hv)
+    except VmError as err:
+        if not hv.is_alive():
+            raise ConnectionLostError(f"The connection to {hv.uri} was lost.", detail=str(err)) from err
+        raise
+
+
+def _read_rows(hv: Hypervisor) -> tuple[DomainRow, ...]:
     rows: list[DomainRow] = []
     for info in hv.list_domains():
         try:
@@ -68,7 +91,8 @@ def unreachable_message(uri: str, err: BaseException) -> str:
 
 
 class ConnectionController(QObject):
-    """Owns one ``Hypervisor``. Emits ``rows_changed(uri, rows)`` and ``state_changed(uri, state, text)``."""
+    """Owns one ``Hypervisor``. Emits ``rows_changed(uri, rows)`` and ``state_changed(uri, state, text)``.
+    ``run`` is the only way to reach the connection: it queues a job on this connection's queue."""
 
     rows_changed = Signal(str, object)
     state_changed = Signal(str, str, str)
@@ -77,19 +101,21 @@ class ConnectionController(QObject):
     def __init__(
         self,
         uri: str,
-        runner: JobRunner,
+        jobs: Jobs,
         *,
         events: bool = True,
         backoff: Backoff = DEFAULT_BACKOFF,
+        opener: Callable[[str], libvirt.virConnect] = open_connection,
         parent: QObject | None = None,
     ) -> None:
         super().__init__(parent)
         self.uri = uri
-        self.hv = Hypervisor(uri, events=events)
-        self._runner = runner
+        self.hv = Hypervisor(uri, events=events, opener=opener)
+        self._jobs = jobs
         self._backoff = backoff
         self._attempt = 0
-        self._subscription: EventSubscription | None = None
+        self._subscription: EventSubscription | None = None  # touched only on the queue
+        self.watching = False
         self.state = LinkState.CONNECTING
         self.message = f"Connecting to {uri}…"
         self._closed = False
@@ -102,6 +128,16 @@ class ConnectionController(QObject):
         self._retry.timeout.connect(self.connect_now)
         self._event_arrived.connect(self._on_event)
 
+    def run(
+        self,
+        fn: Callable[[Hypervisor], _T],
+        on_done: Callable[[Any], None] | None = None,
+        on_failed: Failed | None = None,
+    ) -> None:
+        """Run ``fn(hv)`` on this connection's queue; the callbacks run on the GUI thread."""
+        hv = self.hv
+        self._jobs.run(lambda: fn(hv), on_done, on_failed, queue=self.uri)
+
     # -- connecting -------------------------------------------------------------------------
     def connect_now(self) -> None:
         if self._closed:
@@ -109,38 +145,39 @@ class ConnectionController(QObject):
         self._retry.stop()
         self._set_state(LinkState.CONNECTING, f"Connecting to {self.uri}…")
 
-        def work() -> tuple[DomainRow, ...]:
-            self.hv.close()
-            self.hv.connect()
-            return read_rows(self.hv)
+        def work(hv: Hypervisor) -> tuple[tuple[DomainRow, ...], bool]:
+            self._release(hv)
+            hv.connect()
+            try:
+                self._subscription = hv.watch(self._event_arrived.emit)
+            except VmError as err:
+                log.info("no lifecycle events on %s: %s", self.uri, err)
+            return read_rows(hv), self._subscription is not None
 
-        self._runner.run(work, self._on_connected, self._on_down)
+        self.run(work, self._on_connected, self._on_down)
 
-    def _on_connected(self, rows: object) -> None:
+    def _release(self, hv: Hypervisor) -> None:
+        """On the queue: drop the event registration, then the connection (a no-op when closed)."""
+        subscription, self._subscription = self._subscription, None
+        if subscription is not None:
+            subscription.cancel()
+        hv.close()
+
+    def _on_connected(self, result: tuple[tuple[DomainRow, ...], bool]) -> None:
         if self._closed:
             return
+        rows, self.watching = result
         self._attempt = 0
-        self._subscribe()
         self._set_state(LinkState.UP, f"Connected to {self.uri}")
-        self._poll.start(POLL_WITH_EVENTS_MS if self._subscription else POLL_WITHOUT_EVENTS_MS)
+        self._poll.start(POLL_WITH_EVENTS_MS if self.watching else POLL_WITHOUT_EVENTS_MS)
         self.rows_changed.emit(self.uri, rows)
-
-    def _subscribe(self) -> None:
-        if self._subscription is not None:
-            self._subscription.cancel()
-        try:
-            self._subscription = self.hv.watch(self._event_arrived.emit)
-        except VmError as err:
-            log.info("no lifecycle events on %s: %s", self.uri, err)
-            self._subscription = None
 
     def _on_down(self, err: BaseException) -> None:
         if self._closed:
             return
         self._poll.stop()
-        if self._subscription is not None:
-            self._subscription.cancel()
-            self._subscription = None
+        self.watching = False
+        self.run(self._release)  # queued: the deregistration may wait on a dead link, not on us
         delay = self._backoff.delay(self._attempt)
         self._attempt += 1
         self._set_state(LinkState.DOWN, f"{unreachable_message(self.uri, err)} Retrying in {delay:g} s.")
@@ -156,12 +193,12 @@ class ConnectionController(QObject):
             return
         self._refreshing = True
 
-        def work() -> tuple[DomainRow, ...]:
-            if not self.hv.is_alive():
+        def work(hv: Hypervisor) -> tuple[DomainRow, ...]:
+            if not hv.is_alive():
                 raise ConnectionLostError(f"The connection to {self.uri} was lost.")
-            return read_rows(self.hv)
+            return read_rows(hv)
 
-        self._runner.run(work, self._on_rows, self._on_refresh_failed)
+        self.run(work, self._on_rows, self._on_refresh_failed)
 
     def _on_rows(self, rows: object) -> None:
         self._refreshing = False
@@ -175,7 +212,7 @@ class ConnectionController(QObject):
     def _on_refresh_failed(self, err: BaseException) -> None:
         self._refreshing = False
         self._refresh_again = False
-        if isinstance(err, ConnectionLostError | ConnectionFailedError) or not self.hv.is_alive():
+        if isinstance(err, ConnectionLostError | ConnectionFailedError):
             self.rows_changed.emit(self.uri, ())
             self._on_down(err)
         else:
@@ -199,10 +236,50 @@ class ConnectionController(QObject):
         self.state_changed.emit(self.uri, state.value, message)
 
     def close(self) -> None:
+        """Stop timers and queue the release and close: the window never waits on the network."""
+        if self._closed:
+            return
         self._closed = True
         self._poll.stop()
         self._retry.stop()
-        if self._subscription is not None:
-            self._subscription.cancel()
-            self._subscription = None
-        self.hv.close()
+        self.run(self._release)
+
+
+def connection_label(uri: str) -> str:
+    """How a person names a connection (virt-manager's "QEMU/KVM" style), not its raw URI."""
+    from urllib.parse import urlsplit
+
+    parts = urlsplit(uri)
+    driver, _, transport = parts.scheme.partition("+")
+    if driver == "test":
+        name = parts.path.rsplit("/", 1)[-1] or "default"
+        return "Demo VMs (test driver)" if name.startswith("demo-libvirt") else f"Test driver: {name}"
+    kind = {"qemu": "QEMU/KVM", "xen": "Xen", "lxc": "LXC", "ch": "Cloud Hypervisor"}.get(driver, driver)
+    where = f" on {parts.hostname}" if parts.hostname else ""
+    session = " user session" if parts.path.startswith("/session") else ""
+    return f"{kind}{session}{where}" + (f" ({transport})" if transport and transport != "ssh" else "")
+
+
+def accepts_host(uri: str, host_is_live: bool) -> bool:
+    """May ``uri``'s VMs get the PCI addresses of the host shown? Only this machine's devices go to
+    this machine's hypervisor; the test driver (the demo's VMs, tests) pairs with any host."""
+    from urllib.parse import urlsplit
+
+    parts = urlsplit(uri)
+    if parts.scheme == "test":
+        return True
+    return host_is_live and not parts.hostname
+
+
+def foreign_host_note(host: HostModel | None, uris: list[str]) -> str:
+    """The banner saying the host shown is not where these VMs run ("" when it is)."""
+    if host is None:
+        return ""
+    foreign = [connection_label(u) for u in uris if not accepts_host(u, host.is_live)]
+    if not foreign:
+        return ""
+    what = "this computer" if host.is_live else "a snapshot or the demo host, not this computer"
+    return (
+        f"The host shown is {what}: its devices can't be passed to the VMs of {', '.join(foreign)}. "
+        "Open this computer (File ▸ Open this computer) to assign devices."
+    )

@@ -32,6 +32,19 @@ URI_EXAMPLES = (
 )
 
 
+def accept_buttons(dialog: QDialog, text: str, enabled: bool = True) -> tuple[QDialogButtonBox, QPushButton]:
+    """Cancel and an accept button named ``text`` that Enter presses (Cancel never takes Enter)."""
+    buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Cancel)
+    ok: QPushButton = buttons.addButton(text, QDialogButtonBox.ButtonRole.AcceptRole)
+    ok.setEnabled(enabled)
+    ok.setDefault(True)
+    cancel = buttons.button(QDialogButtonBox.StandardButton.Cancel)
+    cancel.setAutoDefault(False)
+    buttons.accepted.connect(dialog.accept)
+    buttons.rejected.connect(dialog.reject)
+    return buttons, ok
+
+
 def _mono() -> QFont:
     return QFontDatabase.systemFont(QFontDatabase.SystemFont.FixedFont)
 
@@ -75,10 +88,7 @@ class DiffDialog(QDialog):
         self.text.setLineWrapMode(QPlainTextEdit.LineWrapMode.NoWrap)
         self._highlighter = DiffHighlighter(self.text.document())
         layout.addWidget(self.text)
-        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Cancel)
-        self.apply_button = buttons.addButton("Apply", QDialogButtonBox.ButtonRole.AcceptRole)
-        buttons.accepted.connect(self.accept)
-        buttons.rejected.connect(self.reject)
+        buttons, self.apply_button = accept_buttons(self, "Apply")
         layout.addWidget(buttons)
         self.resize(760, 520)
 
@@ -103,12 +113,8 @@ class BlockersDialog(QDialog):
         layout.addWidget(text)
         self.take = QCheckBox(f"Take them too: pass every device listed above to {vm}")
         layout.addWidget(self.take)
-        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Cancel)
-        self.assign_all = buttons.addButton("Assign all", QDialogButtonBox.ButtonRole.AcceptRole)
-        self.assign_all.setEnabled(False)
+        buttons, self.assign_all = accept_buttons(self, "Assign all", enabled=False)
         self.take.toggled.connect(self.assign_all.setEnabled)
-        buttons.accepted.connect(self.accept)
-        buttons.rejected.connect(self.reject)
         layout.addWidget(buttons)
 
 
@@ -160,12 +166,8 @@ class ConnectionDialog(QDialog):
         )
         examples.setWordWrap(True)
         layout.addWidget(examples)
-        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Cancel)
-        self.ok = buttons.addButton("Connect", QDialogButtonBox.ButtonRole.AcceptRole)
-        self.ok.setEnabled(False)
+        buttons, self.ok = accept_buttons(self, "Connect", enabled=False)
         self.uri.textChanged.connect(lambda text: self.ok.setEnabled(":/" in text))
-        buttons.accepted.connect(self.accept)
-        buttons.rejected.connect(self.reject)
         layout.addWidget(buttons)
 
 
@@ -187,12 +189,9 @@ class ChoiceDialog(QDialog):
         self.combo = QComboBox()
         self.combo.addItems(list(choices))
         layout.addWidget(self.combo)
-        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Cancel)
-        ok: QPushButton = buttons.addButton("OK", QDialogButtonBox.ButtonRole.AcceptRole)
-        ok.setDefault(True)
-        buttons.accepted.connect(self.accept)
-        buttons.rejected.connect(self.reject)
+        buttons, self.ok = accept_buttons(self, "OK")
         layout.addWidget(buttons)
+        self.combo.setFocus()
 
 
 def ask_choice(parent: QWidget | None, title: str, prompt: str, choices: Sequence[str]) -> int | None:
@@ -201,3 +200,15 @@ def ask_choice(parent: QWidget | None, title: str, prompt: str, choices: Sequenc
         return None
     dialog = ChoiceDialog(title, prompt, choices, parent)
     return dialog.combo.currentIndex() if dialog.exec() == QDialog.DialogCode.Accepted else None
+
+
+class RefusedDialog(DiffDialog):
+    """A change refused because the definition moved on: the diff says what changed, nothing to apply."""
+
+    def __init__(self, title: str, intro: str, diff: str, parent: QWidget | None = None) -> None:
+        super().__init__(title, intro, diff, parent)
+        self.apply_button.hide()
+
+
+def show_refused(parent: QWidget | None, title: str, intro: str, diff: str) -> None:
+    RefusedDialog(title, intro, diff, parent).exec()

@@ -32,8 +32,8 @@ from vfiodeck.core.vm.stats import (
     sample_host_cpu,
     sample_interrupts,
 )
+from vfiodeck.gui.jobs import Jobs as JobRunner
 from vfiodeck.gui.vms.connection import ConnectionController, DomainRow, LinkState
-from vfiodeck.gui.vms.workers import JobRunner
 
 HISTORY = 120  # samples kept per series: two minutes at the default 1 s
 PALETTE = ("#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2", "#17becf")

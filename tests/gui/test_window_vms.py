@@ -12,7 +12,8 @@ from pytestqt.qtbot import QtBot
 
 from vfiodeck.gui import errors as gui_errors
 from vfiodeck.gui import main_window as main_window_module
-from vfiodeck.gui.main_window import PCI_MIME, MainWindow, demo_uri
+from vfiodeck.gui.main_window import MainWindow, demo_uri
+from vfiodeck.gui.mime import PCI_MIME
 from vfiodeck.gui.vms import dialogs
 
 WAIT_MS = 60000

@@ -95,9 +95,7 @@ def test_live_host_without_groups_fails() -> None:
 
 
 def test_empty_groups_on_intel_names_vtd_and_kernel_param(make_root: MakeRoot, cpuinfo_of: CpuinfoOf) -> None:
-    root = make_root(
-        {"proc/cpuinfo": cpuinfo_of(INTEL_CPUINFO)}, dirs=("sys/kernel/iommu_groups",)
-    )
+    root = make_root({"proc/cpuinfo": cpuinfo_of(INTEL_CPUINFO)}, dirs=("sys/kernel/iommu_groups",))
     check = checks_of(root)["iommu_enabled"]
     assert check.status is Status.FAIL
     assert check.evidence == "sys/kernel/iommu_groups: empty"
@@ -106,9 +104,7 @@ def test_empty_groups_on_intel_names_vtd_and_kernel_param(make_root: MakeRoot, c
 
 
 def test_empty_groups_on_amd_says_no_parameter_needed(make_root: MakeRoot, cpuinfo_of: CpuinfoOf) -> None:
-    root = make_root(
-        {"proc/cpuinfo": cpuinfo_of(AMD_CPUINFO)}, dirs=("sys/kernel/iommu_groups",)
-    )
+    root = make_root({"proc/cpuinfo": cpuinfo_of(AMD_CPUINFO)}, dirs=("sys/kernel/iommu_groups",))
     check = checks_of(root)["iommu_enabled"]
     assert check.status is Status.FAIL
     assert '"IOMMU"' in check.fix

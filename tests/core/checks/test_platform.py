@@ -69,7 +69,7 @@ def test_no_msi_lines_is_unknown(make_root: MakeRoot) -> None:
 
 
 def test_ecap_alone_says_supported_but_unknown(make_root: MakeRoot) -> None:
-    dmesg = (CHECK_FIXTURES / "dmesg/fujitsu-primergy-tx1320m3-xeon-e3-dmar-iommu-enabled-x2apic-ir-grep.txt")
+    dmesg = CHECK_FIXTURES / "dmesg/fujitsu-primergy-tx1320m3-xeon-e3-dmar-iommu-enabled-x2apic-ir-grep.txt"
     match = re.search(r"dmar0: .* ecap (\w+)", dmesg.read_text())
     assert match is not None
     root = make_root({"sys/class/iommu/dmar0/intel-iommu/ecap": match.group(1) + "\n"})

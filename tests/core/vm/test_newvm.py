@@ -168,7 +168,7 @@ def test_spec_problems_in_words() -> None:
         "Give the VM at least one vCPU.",
         "Secure boot needs UEFI firmware.",
         "The disk images/win11.qcow2 must be a full path (starting with /).",
-        "The installer ISO Win11.iso must be a full path (starting with /).",
+        "The ISO Win11.iso must be a full path (starting with /).",
     ]
     assert spec_problems(_win11(firmware="bios", secure_boot=False)) == []
 
@@ -179,3 +179,18 @@ def test_disk_kind_and_format_from_the_path() -> None:
     )
     assert DiskSpec.for_path("/var/lib/libvirt/images/win11.qcow2").format == "qcow2"
     assert DiskSpec.for_path("/srv/win11.img") == DiskSpec("/srv/win11.img", format="raw")
+
+
+def test_virtio_win_drivers_iso_is_a_second_cdrom(conn: libvirt.virConnect) -> None:
+    xml = build_domain_xml(_win11(drivers_iso="/var/lib/libvirt/isos/virtio-win.iso"))
+    assert validate(conn, xml) == []
+    root = DomainXml.parse(xml).root
+    cdroms = [
+        (d.find("source").get("file"), d.find("target").get("dev"))
+        for d in root.iter("disk")
+        if d.get("device") == "cdrom"
+    ]
+    assert cdroms == [
+        ("/var/lib/libvirt/isos/Win11_23H2.iso", "sdb"),
+        ("/var/lib/libvirt/isos/virtio-win.iso", "sdc"),
+    ]

@@ -23,7 +23,7 @@ def test_wizard_defines_a_passthrough_vm(
     qtbot: QtBot, page: VmsPage, demo_host: HostModel, recorder: Recorder
 ) -> None:
     ctrl = next(iter(page.controllers.values()))
-    wizard = NewVmWizard(ctrl.hv, demo_host, page.runner, page)
+    wizard = NewVmWizard(ctrl, demo_host, page)
     qtbot.addWidget(wizard)
     wizard.basics.name.setText("win11")
     wizard.basics.memory.setValue(16384)
@@ -66,7 +66,7 @@ def test_wizard_refusal_is_shown_in_words_and_stays_open(
     qtbot: QtBot, page: VmsPage, x399: HostModel, recorder: Recorder
 ) -> None:
     ctrl = next(iter(page.controllers.values()))
-    wizard = NewVmWizard(ctrl.hv, x399, page.runner, page)
+    wizard = NewVmWizard(ctrl, x399, page)
     qtbot.addWidget(wizard)
     wizard.basics.name.setText("gaming")  # exists already, with another UUID
     wizard.storage.none.setChecked(True)
@@ -81,7 +81,7 @@ def test_wizard_refusal_is_shown_in_words_and_stays_open(
 
 
 def test_bad_name_keeps_next_disabled(qtbot: QtBot, page: VmsPage, x399: HostModel) -> None:
-    wizard = NewVmWizard(next(iter(page.controllers.values())).hv, x399, page.runner, page)
+    wizard = NewVmWizard(next(iter(page.controllers.values())), x399, page)
     qtbot.addWidget(wizard)
     wizard.basics.name.setText("my vm!")
     assert not wizard.basics.isComplete()
@@ -90,7 +90,7 @@ def test_bad_name_keeps_next_disabled(qtbot: QtBot, page: VmsPage, x399: HostMod
 
 def test_spec_problems_stop_the_define(qtbot: QtBot, page: VmsPage, x399: HostModel) -> None:
     ctrl = next(iter(page.controllers.values()))
-    wizard = NewVmWizard(ctrl.hv, x399, page.runner, page)
+    wizard = NewVmWizard(ctrl, x399, page)
     qtbot.addWidget(wizard)
     wizard.basics.name.setText("scratch")
     wizard.basics.uefi.setChecked(False)

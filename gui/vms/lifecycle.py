@@ -1,0 +1,168 @@
+"""What the VMs page does to a VM as a whole: start (after the pre-flight), shut down, force off
+(confirmed), reboot, delete (with or without its disks, confirmed), and open its console."""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Callable
+from typing import TYPE_CHECKING
+
+import libvirt
+from PySide6.QtCore import QProcess
+
+from vfiodeck.core.host.model import HostModel
+from vfiodeck.core.vm.connection import Hypervisor
+from vfiodeck.core.vm.domainxml import DomainXml
+from vfiodeck.core.vm.errors import translate
+from vfiodeck.core.vm.preflight import (
+    HostResources,
+    PreflightIssue,
+    needs_from_xml,
+    preflight,
+    read_resources,
+)
+from vfiodeck.gui.vms import dialogs, vm_dialogs
+from vfiodeck.gui.vms.connection import DomainRow
+
+if TYPE_CHECKING:
+    from vfiodeck.gui.vms.page import VmsPage
+
+INSTALL_VIEWER = "sudo apt install virt-viewer    (Fedora: sudo dnf install virt-viewer)"
+
+
+def preflight_issues(
+    host: HostModel | None, xml: str, running: dict[str, tuple[str, ...]]
+) -> tuple[PreflightIssue, ...]:
+    """The pre-flight for ``xml``. Blocking (reads /proc). Without a host model nothing can be
+    checked, and a snapshot's free memory is not this machine's: those checks need the live host."""
+    if host is None:
+        return ()
+    needs = needs_from_xml(xml)
+    if host.is_live:
+        resources = read_resources(needs)
+    else:
+        resources = HostResources(None, existing_files=frozenset(needs.firmware_files))
+    return tuple(preflight(host, needs, running, resources))
+
+
+def disk_images(xml: str) -> tuple[str, ...]:
+    """The files and block devices a definition uses as disks (CD-ROM images are not its own)."""
+    root = DomainXml.parse(xml).root
+    sources = root.findall("./devices/disk[@device='disk']/source")
+    return tuple(p for s in sources if (p := s.get("file") or s.get("dev")))
+
+
+def delete_vm(hv: Hypervisor, name: str, disks: list[str]) -> list[str]:
+    """Undefine ``name``, then delete the chosen disk volumes. Blocking. Returns the disks that
+    could not be deleted, each with libvirt's reason (the VM is gone by then either way)."""
+    hv.undefine(name, keep_nvram=False)
+    left: list[str] = []
+    for path in disks:
+        try:
+            hv.conn.storageVolLookupByPath(path).delete(0)
+        except libvirt.libvirtError as err:
+            left.append(f"{path}: {translate(err)}")
+    return left
+
+
+class Lifecycle:
+    def __init__(self, page: VmsPage) -> None:
+        self.page = page
+
+    def _selected(self) -> DomainRow | None:
+        return self.page.selected_row()
+
+    def _simple(self, verb: str, call: Callable[[Hypervisor, str], None]) -> None:
+        row = self._selected()
+        if row is None:
+            return
+        name = row.info.name
+
+        def done(_result: object) -> None:
+            self.page.status.setText(f"{verb} “{name}”.")
+            self.page.refresh(row.uri)
+
+        self.page.run(row.uri, lambda hv: call(hv, name), done, f"Could not {verb.lower()} “{name}”")
+
+    def shutdown_selected(self) -> None:
+        self._simple("Shut down", Hypervisor.shutdown)
+
+    def destroy_selected(self) -> None:
+        row = self._selected()
+        if row is not None and vm_dialogs.confirm_force_off(self.page, row.info.name):
+            self._simple("Force off", Hypervisor.destroy)
+
+    def reboot_selected(self) -> None:
+        self._simple("Reboot", Hypervisor.reboot)
+
+    # -- start -----------------------------------------------------------------------------
+    def start_selected(self) -> None:
+        row = self._selected()
+        if row is not None:
+            self.start(row)
+
+    def start(self, row: DomainRow) -> None:
+        """Pre-flight on the queue; a clean pre-flight starts the VM, problems are listed with fixes."""
+        host = self.page.host
+        running = self.page.model.running_devices(row.uri)
+        name = row.info.name
+
+        def work(hv: Hypervisor) -> tuple[PreflightIssue, ...]:
+            issues = preflight_issues(host, hv.inactive_xml(name), running)
+            if not issues:
+                hv.start(name)
+            return issues
+
+        def done(issues: tuple[PreflightIssue, ...]) -> None:
+            if issues:
+                self.page.status.setText(f"“{name}” was not started: {issues[0].title}.")
+                dialogs.show_preflight(self.page, name, issues)
+            else:
+                self.page.status.setText(f"Started “{name}”.")
+            self.page.refresh(row.uri)
+
+        self.page.run(row.uri, work, done, f"Could not start “{name}”")
+
+    # -- delete ----------------------------------------------------------------------------
+    def delete_selected(self) -> None:
+        row = self._selected()
+        if row is None or row.info.state.is_active:
+            return
+        name = row.info.name
+        self.page.run(
+            row.uri,
+            lambda hv: disk_images(hv.inactive_xml(name)),
+            lambda disks: self._confirm_delete(row, list(disks)),
+            f"Could not read “{name}”",
+        )
+
+    def _confirm_delete(self, row: DomainRow, disks: list[str]) -> None:
+        name = row.info.name
+        chosen = vm_dialogs.ask_delete(self.page, name, disks)
+        if chosen is None:
+            return
+
+        def done(left: list[str]) -> None:
+            gone = f" and {len(chosen) - len(left)} disk image(s)" if chosen else ""
+            self.page.status.setText(f"Deleted “{name}”{gone}.")
+            if left:
+                self.page.status.setText(f"Deleted “{name}”; these disks stay: {'; '.join(left)}")
+            self.page.undo_stack.forget(row.uri, name)
+            self.page.refresh(row.uri)
+
+        self.page.run(row.uri, lambda hv: delete_vm(hv, name, chosen), done, f"Could not delete “{name}”")
+
+    # -- console ---------------------------------------------------------------------------
+    def open_console(self) -> None:
+        """virt-viewer when installed (it follows the VM across restarts); else how to install it."""
+        row = self._selected()
+        if row is None:
+            return
+        viewer = shutil.which("virt-viewer")
+        if viewer is None:
+            vm_dialogs.show_viewer_missing(self.page, INSTALL_VIEWER)
+            return
+        if not QProcess.startDetached(viewer, ["--connect", row.uri, "--wait", row.info.name]):
+            self.page.status.setText(f"Could not run {viewer}.")
+        else:
+            self.page.status.setText(f"Opened the console of “{row.info.name}”.")
