@@ -53,18 +53,24 @@ probe = Probe()
 app.installEventFilter(probe)
 """
 
-_BARE = _PROBE.replace("WAIT_HOST", "False") + r"""
+_BARE = (
+    _PROBE.replace("WAIT_HOST", "False")
+    + r"""
 window = QMainWindow()
 window.resize(1200, 760)
 window.show()
 app.exec()
 """
+)
 
-_APP = _PROBE.replace("WAIT_HOST", "True") + r"""
+_APP = (
+    _PROBE.replace("WAIT_HOST", "True")
+    + r"""
 from vfiodeck.core.cli import build_parser
 from vfiodeck.gui.app import run_app
 run_app(build_parser().parse_args(sys.argv[1:]))
 """
+)
 
 
 def sample(code: str, args: list[str], env: dict[str, str]) -> dict[str, float]:

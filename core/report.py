@@ -9,6 +9,7 @@ from vfiodeck.core.host.candidates import device_kind, find_candidates
 from vfiodeck.core.host.model import Candidate, HostModel, PciDevice
 from vfiodeck.core.host.root import HostRoot
 from vfiodeck.core.host.sysfs import Reader
+from vfiodeck.core.text import cpulist_text, kib_text, mib_text, short_address
 
 SCHEMA = 1
 
@@ -102,17 +103,12 @@ _MARKERS = {
 }
 
 
-def _short(address: str) -> str:
-    """ "0000:0a:00.0" -> "0a:00.0": the form users know from lspci (domain kept when not 0000)."""
-    return address[5:] if address.startswith("0000:") else address
-
-
 def _device_line(dev: PciDevice) -> str:
     name = dev.device_name or dev.class_name or "unknown device"
     vendor = f"{dev.vendor_name} " if dev.vendor_name else ""
     ids = f" [{dev.ids}]" if dev.ids else ""
     driver = f"  driver: {dev.driver}" if dev.driver else ""
-    return f"{_MARKERS[device_kind(dev)]} {_short(dev.address)}  {vendor}{name}{ids}{driver}"
+    return f"{_MARKERS[device_kind(dev)]} {short_address(dev.address)}  {vendor}{name}{ids}{driver}"
 
 
 def _topology_lines(host: HostModel) -> list[str]:
@@ -123,30 +119,12 @@ def _topology_lines(host: HostModel) -> list[str]:
         f"     {cpu.packages} package(s), {cpu.cores} cores, {cpu.threads} threads",
     ]
     for node in sorted(topo.numa_nodes, key=lambda n: n.id):
-        mem = f"{node.memory_mib / 1024:.1f} GiB" if node.memory_mib is not None else "memory unknown"
-        lines.append(f"NUMA node {node.id}: CPUs {_cpus(node.cpus)}, {mem}")
+        mem = mib_text(node.memory_mib) if node.memory_mib is not None else "memory unknown"
+        lines.append(f"NUMA node {node.id}: CPUs {cpulist_text(node.cpus) or 'none'}, {mem}")
     for dom in sorted(topo.cache_domains, key=lambda d: d.cpus):
-        size = (
-            f"{dom.size_kib // 1024} MiB" if dom.size_kib and dom.size_kib >= 1024 else f"{dom.size_kib} KiB"
-        )
-        lines.append(f"L3 cache ({size}): CPUs {_cpus(dom.cpus)}")
+        size = kib_text(dom.size_kib) if dom.size_kib else "size unknown"
+        lines.append(f"L3 cache ({size}): CPUs {cpulist_text(dom.cpus) or 'none'}")
     return lines
-
-
-def _cpus(cpus: tuple[int, ...]) -> str:
-    """Compact cpulist, as the kernel writes it: 0-7,16-23."""
-    parts: list[str] = []
-    start = prev = None
-    for cpu in cpus:
-        if prev is not None and cpu == prev + 1:
-            prev = cpu
-            continue
-        if start is not None:
-            parts.append(f"{start}-{prev}" if start != prev else f"{start}")
-        start = prev = cpu
-    if start is not None:
-        parts.append(f"{start}-{prev}" if start != prev else f"{start}")
-    return ",".join(parts) or "none"
 
 
 def text_report(host: HostModel, root: HostRoot) -> str:
@@ -167,7 +145,7 @@ def text_report(host: HostModel, root: HostRoot) -> str:
             for address in grp.devices:
                 dev = host.device(address)
                 lines.append(
-                    "  " + (_device_line(dev) if dev else f"[   ] {_short(address)}  (not in sysfs)")
+                    "  " + (_device_line(dev) if dev else f"[   ] {short_address(address)}  (not in sysfs)")
                 )
         lines.append("")
     candidates = find_candidates(host)

@@ -10,24 +10,12 @@ from html import escape
 
 from PySide6.QtWidgets import QTextBrowser, QWidget
 
-from vfiodeck.core.host.candidates import device_kind, display_name
-from vfiodeck.core.host.layout import kib_text
+from vfiodeck.core.host.candidates import device_kind
 from vfiodeck.core.host.model import Bar, BindingMethod, Candidate, HostModel, PciDevice
-from vfiodeck.core.host.pci import address_key, short_address
+from vfiodeck.core.host.pci import address_key
+from vfiodeck.core.text import device_name, short_address, size_text
 
 EMPTY_TEXT = "Select a device to see its details."
-
-
-def size_text(size: int) -> str:
-    if size >= 1 << 30:
-        value, unit = size / (1 << 30), "GiB"
-    elif size >= 1 << 20:
-        value, unit = size / (1 << 20), "MiB"
-    elif size >= 1 << 10:
-        return str(kib_text(size // 1024))
-    else:
-        return f"{size} B"
-    return f"{value:.0f} {unit}" if value.is_integer() else f"{value:.1f} {unit}"
 
 
 def _row(label: str, value: str | None) -> str:
@@ -52,7 +40,7 @@ def device_details_html(host: HostModel, address: str, candidates: tuple[Candida
     if dev is None:
         return f"<p>{escape(address)} is not in this host.</p>"
     parts = [
-        f"<h3>{escape(display_name(dev))}</h3>",
+        f"<h3>{escape(device_name(dev))}</h3>",
         f"<p>{escape(dev.vendor_name or 'Unknown vendor')} · {escape(dev.address)}</p>",
         "<table cellspacing='2'>",
     ]
@@ -106,7 +94,7 @@ def _group_section(host: HostModel, dev: PciDevice, candidates: tuple[Candidate,
     rows = []
     for address in sorted(members, key=address_key):
         member = host.device(address)
-        name = display_name(member) if member else "unknown device"
+        name = device_name(member) if member else "unknown device"
         if address in own:
             role = "this device" if address == dev.address else "its function"
         elif member is not None and member.is_bridge:

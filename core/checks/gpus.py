@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 from vfiodeck.core.checks.model import Check, Status
-from vfiodeck.core.host.candidates import display_name, find_candidates
+from vfiodeck.core.host.candidates import find_candidates
 from vfiodeck.core.host.model import Bar, CandidateKind, HostModel, PciDevice
-from vfiodeck.core.host.pci import short_address
 from vfiodeck.core.host.sysfs import Reader
+from vfiodeck.core.text import device_name, short_address
 
 DEVICES = "sys/bus/pci/devices"
 FOUR_GIB = 1 << 32
@@ -31,7 +31,7 @@ def host_gpus(host: HostModel) -> tuple[PciDevice, ...]:
 
 
 def _name(dev: PciDevice) -> str:
-    return f"{short_address(dev.address)} ({display_name(dev)})"
+    return f"{short_address(dev.address)} ({device_name(dev)})"
 
 
 # -- above_4g_decoding --------------------------------------------------------------------------

@@ -33,9 +33,7 @@ def _disabled_by(cmdline: str | None) -> list[str]:
     if cmdline is None:
         return []
     return [
-        f"{key}=off"
-        for key in ("intel_iommu", "amd_iommu", "iommu")
-        if kcmd.has_value(cmdline, key, "off")
+        f"{key}=off" for key in ("intel_iommu", "amd_iommu", "iommu") if kcmd.has_value(cmdline, key, "off")
     ]
 
 
@@ -95,7 +93,7 @@ def check_acs_override(host: HostModel, reader: Reader) -> Check:
     fix = (
         "pcie_acs_override splits IOMMU groups without hardware isolation: devices the kernel "
         "shows apart may still reach each other (and the VM's memory) by peer-to-peer DMA. "
-        "Prefer a CPU-attached slot, a BIOS with \"ACS Enable\" (AMD CBS > NBIO), or a board with "
+        'Prefer a CPU-attached slot, a BIOS with "ACS Enable" (AMD CBS > NBIO), or a board with '
         "better groups; keep the override only if you accept that risk."
     )
     evidence = kcmd.quote(cmdline, ("pcie_acs_override",))

@@ -5,6 +5,7 @@ from __future__ import annotations
 from vfiodeck.core.checks.model import Check, Status
 from vfiodeck.core.host.model import HostModel
 from vfiodeck.core.host.sysfs import Reader
+from vfiodeck.core.text import kib_text
 
 MEMINFO = "proc/meminfo"
 TITLE = "Hugepages reserved for VM memory"
@@ -30,10 +31,6 @@ def meminfo_hugepages(text: str) -> tuple[int | None, int | None]:
     return total, size
 
 
-def _mib(kib: int) -> str:
-    return f"{kib // 1024} MiB" if kib < 1 << 20 else f"{kib / (1 << 20):g} GiB"
-
-
 def check_hugepages(host: HostModel, reader: Reader) -> Check:
     parts: list[str] = []
     reserved_kib = 0
@@ -53,5 +50,5 @@ def check_hugepages(host: HostModel, reader: Reader) -> Check:
         return Check("hugepages", Status.UNKNOWN, TITLE, f"{MEMINFO}: not captured", "")
     evidence = "; ".join(parts[:3]) + ("; ..." if len(parts) > 3 else "")
     if reserved_kib or total:
-        return Check("hugepages", Status.PASS, TITLE, f"{_mib(reserved_kib)} reserved ({evidence})", "")
+        return Check("hugepages", Status.PASS, TITLE, f"{kib_text(reserved_kib)} reserved ({evidence})", "")
     return Check("hugepages", Status.WARN, TITLE, f"none reserved ({evidence})", FIX)

@@ -17,7 +17,8 @@ from vfiodeck.core.host.model import (
     HostModel,
     PciDevice,
 )
-from vfiodeck.core.host.pci import address_key, short_address
+from vfiodeck.core.host.pci import address_key
+from vfiodeck.core.text import device_name, short_address
 
 # By base class ("03") or base class + subclass ("0c03"): what a slot's first function must be.
 _CANDIDATE_CLASSES: dict[str, CandidateKind] = {
@@ -52,23 +53,6 @@ def device_kind(dev: PciDevice) -> str:
     if base == "06":
         return "bridge"
     return "other"
-
-
-def display_name(dev: PciDevice) -> str:
-    """A short name for sentences. For a GPU, the marketing name pci.ids keeps in brackets
-    ("GP104 [GeForce GTX 1080]" -> "GeForce GTX 1080"); other devices' brackets hold codenames or
-    modes ("[AHCI mode]", "[Stone Peak]"), so they keep the full name. No name: class and ids."""
-    name: str | None = dev.device_name
-    if name and device_kind(dev) == "gpu":
-        open_at, close_at = name.rfind("["), name.rfind("]")
-        if 0 <= open_at < close_at == len(name) - 1:
-            inner = name[open_at + 1 : close_at].strip()
-            if inner:
-                return inner
-    if name:
-        return name
-    label = dev.class_name or device_kind(dev)
-    return f"{label} [{dev.ids}]" if dev.ids else label
 
 
 def _group_of(host: HostModel) -> dict[str, int]:
@@ -136,7 +120,7 @@ def _judge(
     blockers = tuple(sorted({a for group in blockers_by_group.values() for a in group}, key=address_key))
     ungrouped = [a for a in addresses if a not in group_of]
     isolated = host.iommu.enabled and not blockers and not ungrouped
-    subject = f"{display_name(functions[0])} at {short_address(functions[0].address)}"
+    subject = f"{device_name(functions[0])} at {short_address(functions[0].address)}"
     if not host.iommu.enabled:
         verdict = f"{subject} cannot be judged: the IOMMU is off (no groups)"
     elif ungrouped:
@@ -210,11 +194,3 @@ def _label(host: HostModel, address: str) -> str:
     dev = host.device(address)
     what = (dev.class_name or device_kind(dev)) if dev is not None else "unknown device"
     return f"{short_address(address)} {what}"
-
-
-def candidate_for(host: HostModel, address: str) -> Candidate | None:
-    """The candidate whose functions include ``address`` (any function of the slot), or None."""
-    for candidate in find_candidates(host):
-        if address in candidate.functions:
-            return candidate
-    return None

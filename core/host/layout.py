@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from enum import Enum
 
 from vfiodeck.core.host.model import HostModel, PciDevice
+from vfiodeck.core.text import cpulist_text, device_name, kib_text, mib_text
 
 Measure = Callable[[str], tuple[float, float]]
 
@@ -181,45 +182,9 @@ def layout_topology(host: HostModel, measure: Measure, attach: Iterable[str] = (
     return TopologyLayout(width, height, tuple(boxes), tuple(lines), siblings)
 
 
-def mib_text(mib: int) -> str:
-    if mib >= 1024:
-        gib = mib / 1024
-        return f"{gib:.0f} GiB" if gib >= 10 or gib.is_integer() else f"{gib:.1f} GiB"
-    return f"{mib} MiB"
-
-
-def kib_text(kib: int) -> str:
-    if kib >= 1024:
-        mib = kib / 1024
-        return f"{mib:.0f} MiB" if mib.is_integer() else f"{mib:.1f} MiB"
-    return f"{kib} KiB"
-
-
-def cpulist_text(cpus: Iterable[int]) -> str:
-    """(0, 1, 2, 5, 7, 8) -> "0-2,5,7-8", the kernel's own notation."""
-    ordered = sorted(set(cpus))
-    parts: list[str] = []
-    start = prev = None
-    for cpu in ordered:
-        if start is None:
-            start = prev = cpu
-        elif prev is not None and cpu == prev + 1:
-            prev = cpu
-        else:
-            parts.append(str(start) if start == prev else f"{start}-{prev}")
-            start = prev = cpu
-    if start is not None:
-        parts.append(str(start) if start == prev else f"{start}-{prev}")
-    return ",".join(parts)
-
-
 def short_device_name(dev: PciDevice) -> str:
-    """The marketing name in brackets when pci.ids has one ("GeForce RTX 3080"), cut to fit."""
-    name = dev.device_name or dev.class_name or (dev.ids or "unknown device")
-    if "[" in name and "]" in name:
-        inner = name[name.index("[") + 1 : name.rindex("]")].strip()
-        if inner:
-            name = inner
+    """``text.device_name`` cut to fit a box."""
+    name = device_name(dev)
     if len(name) > DEVICE_NAME_CHARS:
         name = name[: DEVICE_NAME_CHARS - 1].rstrip() + "…"
     return name

@@ -10,6 +10,8 @@ from dataclasses import dataclass, field
 from enum import Enum
 from functools import cached_property
 
+from vfiodeck.core.host.root import HostRoot
+
 
 class ProblemKind(str, Enum):
     """Why a value is unknown. "missing" is not a problem and is never recorded."""
@@ -178,6 +180,8 @@ class HostModel:
     iommu: IommuInfo
     cmdline: str | None = None
     problems: tuple[Problem, ...] = field(default=())
+    # Where it was read from: later reads about this host (pre-flight, firmware) go through it too.
+    root: HostRoot | None = field(default=None, compare=False, repr=False)
 
     @property
     def is_live(self) -> bool:

@@ -42,11 +42,6 @@ def address_key(address: str) -> tuple[int, int, int, int]:
     return int(domain, 16), int(bus, 16), int(slot, 16), int(fn, 16)
 
 
-def short_address(address: str) -> str:
-    """ "08:00.0" for domain 0000 (how lspci and users write it), else the full address."""
-    return address[5:] if address.startswith("0000:") else address
-
-
 def parse_resource(text: str) -> tuple[tuple[Bar, ...], bool]:
     """BARs from a ``resource`` file ("0x%016x 0x%016x 0x%016x" per line: start, end, flags).
 

@@ -27,4 +27,5 @@ def scan_host(root: HostRoot) -> HostModel:
         iommu=iommu,
         cmdline=cmdline,
         problems=tuple(reader.problems),
+        root=root,
     )

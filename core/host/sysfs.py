@@ -13,30 +13,11 @@ import os
 
 from vfiodeck.core.host.model import Problem, ProblemKind
 from vfiodeck.core.host.root import HostRoot
+from vfiodeck.core.text import parse_cpulist
 
 log = logging.getLogger(__name__)
 
 _HEX_DIGITS = frozenset("0123456789abcdef")
-
-
-def parse_cpulist(text: str) -> tuple[int, ...] | None:
-    """Parse a kernel cpulist ("0-3,8,10-11"); None when it is not one. An empty list is ().
-
-    NUL bytes are dropped: since Linux 5.15 the topology cpumap files are binary attributes
-    that end in "\n\0" (seen in the Kunpeng 920 capture)."""
-    text = text.replace("\x00", "").strip()
-    if not text:
-        return ()
-    cpus: set[int] = set()
-    for part in text.split(","):
-        lo, sep, hi = part.partition("-")
-        if not lo.isdigit() or (sep and not hi.isdigit()):
-            return None
-        first, last = int(lo), int(hi) if sep else int(lo)
-        if last < first:
-            return None
-        cpus.update(range(first, last + 1))
-    return tuple(sorted(cpus))
 
 
 def parse_hex_id(text: str, digits: int) -> str | None:

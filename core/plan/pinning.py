@@ -12,7 +12,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from vfiodeck.core.host.model import Topology
-from vfiodeck.core.vm.domainxml import DomainXml, format_cpuset
+from vfiodeck.core.text import cpulist_text
+from vfiodeck.core.vm.domainxml import DomainXml
 
 _Core = tuple[int, ...]  # the online CPUs of one physical core (SMT siblings), sorted
 
@@ -144,7 +145,7 @@ def plan_pinning(
     which = "core 0" if 0 in host_core else f"the core of CPU {host_core[0]}"
     sibling = " and its SMT sibling" if len(host_core) > 1 else ""
     plural = "s" if len(host_core) > 1 else ""
-    reasons.append(f"CPU{plural} {format_cpuset(host_core)} ({which}{sibling}) stay with the host.")
+    reasons.append(f"CPU{plural} {cpulist_text(host_core)} ({which}{sibling}) stay with the host.")
     free = [c for c in cores if c != host_core]
     if not free:
         return PinningPlan(
@@ -217,7 +218,7 @@ def plan_pinning(
     leftover = tuple(sorted(cpu for c in cores if node_of.get(c[0]) == node for cpu in c if cpu not in used))
     emulator = leftover or host_core
     reasons.append(
-        f"The emulator thread runs on the host's CPUs {format_cpuset(emulator)}, never on a vCPU's."
+        f"The emulator thread runs on the host's CPUs {cpulist_text(emulator)}, never on a vCPU's."
     )
     return PinningPlan(
         vcpupin=vcpupin,

@@ -1,16 +1,28 @@
 """A libvirt connection with plain values out and translated errors: the only place that calls libvirt
 for the domain list and lifecycle actions.
 
-Every method raises a ``VmError`` subclass (see ``errors.py``), never a raw ``libvirtError``. Calls block:
-the GUI runs them on worker threads. libvirt connections are thread-safe, so one ``Hypervisor`` may be
-shared by the stats sampler and the action workers.
+API (every method may block on the network: call it from a worker thread, never the GUI thread):
+- ``Hypervisor(uri, events=True, on_lost=None, open_timeout=OPEN_TIMEOUT)``; ``connect()``,
+  ``close()`` (releases event registrations first), ``is_alive()``, ``link_lost`` (libvirt's close
+  callback or keepalive said the link died; ``on_lost(reason)`` hears it on libvirt's event thread).
+- ``watch(callback) -> EventSubscription | None`` registers lifecycle events, ``unwatch(subscription)``
+  deregisters them: both libvirt RPCs, so both belong on the worker as well.
+- Domains: ``list_domains``, ``domain_info``, ``define``, ``undefine``, ``start``, ``shutdown``,
+  ``destroy``, ``reboot``, ``inactive_xml``.
+Remote connections (``qemu+ssh://`` and friends) get libvirt keepalives (``KEEPALIVE_INTERVAL`` s,
+``KEEPALIVE_COUNT`` misses), so a peer that stops answering fails calls instead of blocking forever;
+opening gives up after ``open_timeout`` seconds. ``_conn`` is swapped only under a lock, so a worker
+and the GUI's close never race.
+
+Every method raises a ``VmError`` subclass (see ``errors.py``), never a raw ``libvirtError``.
+libvirt connections are thread-safe, so one ``Hypervisor`` may be shared by the stats sampler and
+the action workers.
 """
 
 from __future__ import annotations
 
 import logging
 import threading
-import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from enum import Enum
@@ -21,7 +33,6 @@ import libvirt
 from vfiodeck.core.vm.errors import (
     ConnectionFailedError,
     ConnectionLostError,
-    VmError,
     VmPermissionError,
     translate,
 )
@@ -106,12 +117,59 @@ def _silence_libvirt_stderr() -> None:
             _handler_installed = True
 
 
-def open_connection(uri: str) -> libvirt.virConnect:
+OPEN_TIMEOUT = 30.0  # seconds; an ssh password prompt nobody answers, a daemon that hangs
+KEEPALIVE_INTERVAL = 5  # seconds between keepalive probes on a remote connection
+KEEPALIVE_COUNT = 3  # probes without an answer before libvirt closes the connection
+
+
+def is_remote(uri: str) -> bool:
+    """A URI with a transport or a host name: its calls cross a network."""
+    scheme, _, rest = uri.partition("://")
+    return "+" in scheme or not rest.startswith("/")
+
+
+def _open_with_timeout(uri: str, timeout: float) -> libvirt.virConnect:
+    """libvirt.open can block without end on a hung daemon; wait at most ``timeout`` seconds. A late
+    connection is closed by the opening thread itself."""
+    result: dict[str, object] = {}
+    given_up = threading.Event()
+
+    def opener() -> None:
+        try:
+            conn = libvirt.open(uri)
+        except libvirt.libvirtError as err:
+            result["error"] = err
+            return
+        if given_up.is_set():
+            conn.close()
+        else:
+            result["conn"] = conn
+
+    thread = threading.Thread(target=opener, name=f"libvirt-open {uri}", daemon=True)
+    thread.start()
+    thread.join(timeout)
+    if thread.is_alive():
+        given_up.set()
+        late = result.pop("conn", None)  # finished between the join and the flag
+        if isinstance(late, libvirt.virConnect):
+            late.close()
+        raise ConnectionFailedError(
+            f"Can't open the libvirt connection {uri}: no answer within {timeout:g} s."
+        )
+    error = result.get("error")
+    if isinstance(error, libvirt.libvirtError):
+        raise error
+    conn = result["conn"]
+    assert isinstance(conn, libvirt.virConnect)
+    return conn
+
+
+def open_connection(uri: str, timeout: float = OPEN_TIMEOUT) -> libvirt.virConnect:
     """Open ``uri`` read-write. Raises ``ConnectionFailedError`` (or ``VmPermissionError``) whose message
     names the URI and says what to try."""
     _silence_libvirt_stderr()
     try:
-        return libvirt.open(uri)
+        return _open_with_timeout(uri, timeout)
     except libvirt.libvirtError as err:
         translated = translate(err)
         if isinstance(translated, VmPermissionError):
@@ -135,71 +193,91 @@ class Hypervisor:
         *,
         events: bool = True,
         opener: Callable[[str], libvirt.virConnect] = open_connection,
+        on_lost: Callable[[str], None] | None = None,
     ) -> None:
         self.uri = uri
         self.events = events
         self._opener = opener
+        self._on_lost = on_lost
+        self._lock = threading.RLock()
         self._conn: libvirt.virConnect | None = None
+        self.link_lost: str | None = None  # why the link died (close callback), None while it is fine
 
     # -- connection -------------------------------------------------------------------------------
 
     def connect(self) -> None:
         # The default event loop must exist before the connection opens, or libvirt never
         # dispatches its events (and remote keepalives) for it.
-        if self.events:
-            ensure_event_loop()
-        self._conn = self._opener(self.uri)
+        remote = is_remote(self.uri)
+        if self.events or remote:
+            ensure_event_loop()  # keepalives and the close callback need the loop too
+        conn = self._opener(self.uri)
+        if remote:
+            try:
+                conn.setKeepAlive(KEEPALIVE_INTERVAL, KEEPALIVE_COUNT)
+            except libvirt.libvirtError as err:
+                log.info("no keepalive on %s: %s", self.uri, err)
+        try:
+            conn.registerCloseCallback(self._closed_by_libvirt, None)
+        except libvirt.libvirtError as err:
+            log.info("no close callback on %s: %s", self.uri, err)
+        with self._lock:
+            old, self._conn = self._conn, conn
+            self.link_lost = None
+        if old is not None:
+            self._release(old)
+
+    _CLOSE_REASONS = {0: "an error", 1: "end of file", 2: "keepalive timeout", 3: "client request"}
+
+    def _closed_by_libvirt(self, _conn: libvirt.virConnect, reason: int, _opaque: object) -> None:
+        text = f"The link to {self.uri} was lost ({self._CLOSE_REASONS.get(reason, 'unknown reason')})."
+        if reason == 3:
+            return  # our own close()
+        self.link_lost = text
+        log.info("%s", text)
+        if self._on_lost is not None:
+            try:
+                self._on_lost(text)
+            except Exception:
+                log.exception("on_lost callback failed")
 
     @property
     def conn(self) -> libvirt.virConnect:
-        if self._conn is None:
+        conn = self._conn
+        if conn is None:
             raise ConnectionLostError(f"Not connected to {self.uri}.")
-        return self._conn
+        if self.link_lost is not None:
+            raise ConnectionLostError(self.link_lost)
+        return conn
 
     def is_alive(self) -> bool:
         """False when the connection is closed, dropped, or was never opened. Never raises."""
-        if self._conn is None:
+        conn = self._conn
+        if conn is None or self.link_lost is not None:
             return False
         try:
-            return bool(self._conn.isAlive())
+            return bool(conn.isAlive())
         except libvirt.libvirtError:
             return False
 
     def close(self) -> None:
-        conn, self._conn = self._conn, None
+        """Release the event registrations and close. Blocks on a remote link: call from a worker."""
+        with self._lock:
+            conn, self._conn = self._conn, None
         if conn is not None:
-            release_connection(conn)
-            try:
-                conn.close()
-            except libvirt.libvirtError:
-                pass  # already dead: closing is all we wanted
+            self._release(conn)
 
-    def reconnect(
-        self,
-        backoff: Backoff = DEFAULT_BACKOFF,
-        max_attempts: int | None = None,
-        sleep: Callable[[float], None] = time.sleep,
-        on_retry: Callable[[int, float, VmError], None] | None = None,
-    ) -> bool:
-        """Reopen the connection, waiting ``backoff.delay(n)`` between failed attempts. ``on_retry``
-        hears each failure (attempt, next delay, error) so the window can say "retrying in N s".
-        Returns False once ``max_attempts`` failed (None: keep trying)."""
-        self.close()
-        attempt = 0
-        while max_attempts is None or attempt < max_attempts:
-            try:
-                self.connect()
-                return True
-            except VmError as err:
-                delay = backoff.delay(attempt)
-                attempt += 1
-                log.info("reconnect to %s failed (attempt %d): %s", self.uri, attempt, err.detail or err)
-                if on_retry is not None:
-                    on_retry(attempt, delay, err)
-                if max_attempts is not None and attempt >= max_attempts:
-                    break
-                sleep(delay)
-        return False
+    @staticmethod
+    def _release(conn: libvirt.virConnect) -> None:
+        release_connection(conn)
+        try:
+            conn.unregisterCloseCallback()
+        except libvirt.libvirtError:
+            pass
+        try:
+            conn.close()
+        except libvirt.libvirtError:
+            pass  # already dead: closing is all we wanted
 
     def watch(self, callback: LifecycleCallback) -> EventSubscription | None:
         """Lifecycle events for every domain, delivered on the event-loop thread. None when events are
@@ -207,6 +285,12 @@ class Hypervisor:
         if not self.events:
             return None
         return subscribe_lifecycle(self.conn, callback)
+
+    @staticmethod
+    def unwatch(subscription: EventSubscription | None) -> None:
+        """Deregister (a libvirt RPC on the last subscription of a connection): call from a worker."""
+        if subscription is not None:
+            subscription.cancel()
 
     # -- domains ----------------------------------------------------------------------------------
 

@@ -9,13 +9,14 @@ setters change them in place, inserting new elements where libvirt itself would 
 from __future__ import annotations
 
 import difflib
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from lxml import etree
 
 from vfiodeck.core.errors import VfioDeckError
+from vfiodeck.core.text import cpulist_text, parse_cpulist, split_pci_address
 from vfiodeck.core.vm import lossless
 
 _Element = Any  # lxml element proxy (see lossless._Node)
@@ -57,6 +58,7 @@ _MEMBACKING_ORDER = ("hugepages", "nosharepages", "locked", "source", "access", 
 VFIODECK_NS = "https://vfiodeck.org/xmlns/1"
 _VD = f"{{{VFIODECK_NS}}}"
 
+DEFAULT_HUGEPAGE_KIB = 2048  # x86-64's default huge page size: what <hugepages/> without <page> gets
 _UNIT_KIB = {
     "b": 1 / 1024, "bytes": 1 / 1024, "kb": 1000 / 1024, "k": 1, "kib": 1, "mb": 1e6 / 1024,
     "m": 1024, "mib": 1024, "gb": 1e9 / 1024, "g": 1024**2, "gib": 1024**2, "tb": 1e12 / 1024,
@@ -84,38 +86,6 @@ class NumaTune:
 
 
 # -- small value helpers ----------------------------------------------------------------------------
-def parse_cpuset(text: str | None) -> tuple[int, ...] | None:
-    """libvirt's cpuset syntax ("0-3,^2,8") as sorted CPU ids; None when it does not parse."""
-    if text is None:
-        return None
-    take: set[int] = set()
-    drop: set[int] = set()
-    try:
-        for part in (p.strip() for p in text.split(",")):
-            target = drop if part.startswith("^") else take
-            part = part.lstrip("^")
-            lo, _, hi = part.partition("-")
-            first, last = int(lo), int(hi or lo)
-            if first < 0 or last < first:
-                return None
-            target.update(range(first, last + 1))
-    except ValueError:
-        return None
-    return tuple(sorted(take - drop))
-
-
-def format_cpuset(cpus: Iterable[int]) -> str:
-    """Sorted CPU ids in libvirt's compact form: ``(0, 1, 2, 5)`` -> ``"0-2,5"``."""
-    ids = sorted(set(cpus))
-    runs: list[str] = []
-    i = 0
-    while i < len(ids):
-        j = i
-        while j + 1 < len(ids) and ids[j + 1] == ids[j] + 1:
-            j += 1
-        runs.append(str(ids[i]) if i == j else f"{ids[i]}-{ids[j]}")
-        i = j + 1
-    return ",".join(runs)
 
 
 def _int(text: str | None) -> int | None:
@@ -144,13 +114,6 @@ def pci_address_of(addr: _Element | None) -> str | None:
     if bus is None or slot is None or function is None:
         return None
     return f"{domain:04x}:{bus:02x}:{slot:02x}.{function:x}"
-
-
-def split_pci_address(address: str) -> tuple[int, int, int, int]:
-    """ "0000:01:00.1" -> (0, 1, 0, 1); raises ValueError on anything else."""
-    dbs, function = address.rsplit(".", 1)
-    domain, bus, slot = dbs.split(":")
-    return int(domain, 16), int(bus, 16), int(slot, 16), int(function, 16)
 
 
 def diff(old: str, new: str, label: str = "domain.xml") -> str:
@@ -304,14 +267,14 @@ class DomainXml:
     def vcpupins(self) -> dict[int, tuple[int, ...]]:
         pins: dict[int, tuple[int, ...]] = {}
         for pin in self.root.findall("cputune/vcpupin"):
-            vcpu, cpus = _int(pin.get("vcpu")), parse_cpuset(pin.get("cpuset"))
+            vcpu, cpus = _int(pin.get("vcpu")), parse_cpulist(pin.get("cpuset"))
             if vcpu is not None and cpus is not None:
                 pins[vcpu] = cpus
         return pins
 
     def emulatorpin(self) -> tuple[int, ...] | None:
         node = self._find("cputune/emulatorpin")
-        return None if node is None else parse_cpuset(node.get("cpuset"))
+        return None if node is None else parse_cpulist(node.get("cpuset"))
 
     def numatune(self) -> NumaTune | None:
         node = self._find("numatune/memory")
@@ -327,6 +290,29 @@ class DomainXml:
 
     def hugepages(self) -> bool:
         return self._find("memoryBacking/hugepages") is not None
+
+    def hugepage_kib(self) -> int | None:
+        """The huge page size backing the memory (x86-64's 2 MiB default when no ``<page>`` says), or
+        None without ``<hugepages/>`` or with a size that does not parse."""
+        if not self.hugepages():
+            return None
+        page = self._find("memoryBacking/hugepages/page")
+        if page is None:
+            return DEFAULT_HUGEPAGE_KIB
+        size, factor = _int(page.get("size")), _UNIT_KIB.get(page.get("unit", "KiB").lower())
+        return None if size is None or factor is None else int(size * factor)
+
+    @property
+    def os_firmware(self) -> str | None:
+        """``<os firmware='efi'>``: libvirt picks the build from QEMU's descriptors."""
+        return _get(self._find("os"), "firmware") if self._find("os") is not None else None
+
+    def firmware_files(self) -> tuple[str, ...]:
+        """The ``<loader>`` and NVRAM ``template`` paths given by hand (libvirt creates the NVRAM file)."""
+        loader = self._text("os/loader") or ""
+        nvram = self._find("os/nvram")
+        template = (nvram.get("template") or "").strip() if nvram is not None else ""
+        return tuple(p for p in (loader, template) if p)
 
     def hyperv_features(self) -> dict[str, str]:
         """Hyper-V enlightenments and their ``state`` ("on"/"off"), e.g. ``{"relaxed": "on"}``."""
@@ -412,7 +398,7 @@ class DomainXml:
         """Make ``<cputune>`` pin exactly ``vcpupin`` (and ``emulator``); other cputune children stay.
         An existing ``<vcpupin>`` is updated in place so that the diff shows only changed cpusets."""
         cputune = self._child(self.root, "cputune", _DOMAIN_ORDER)
-        wanted = {vcpu: format_cpuset(cpus) for vcpu, cpus in vcpupin.items()}
+        wanted = {vcpu: cpulist_text(cpus) for vcpu, cpus in vcpupin.items()}
         for pin in cputune.findall("vcpupin"):
             vcpu = _int(pin.get("vcpu"))
             if vcpu in wanted:
@@ -431,11 +417,11 @@ class DomainXml:
         current = cputune.find("emulatorpin")
         if emulator:
             if current is None:
-                node = self._make("emulatorpin", {"cpuset": format_cpuset(emulator)})
+                node = self._make("emulatorpin", {"cpuset": cpulist_text(emulator)})
                 lossless.insert_ordered(cputune, node, _CPUTUNE_ORDER, self._step)
                 self.touch()
             else:
-                self._set_attr(current, "cpuset", format_cpuset(emulator))
+                self._set_attr(current, "cpuset", cpulist_text(emulator))
         elif current is not None:
             self._remove(current)
 

@@ -153,3 +153,17 @@ def translate(err: libvirt.libvirtError, domain: str | None = None) -> VmError:
     if code == libvirt.VIR_ERR_OPERATION_INVALID:
         return make(InvalidStateError, f"{_subject(domain)} can't do that in its current state: {raw}")
     return make(VmError, f"libvirt reported an error: {raw}")
+
+
+def is_link_error(err: BaseException) -> bool:
+    """The connection itself is gone or unreachable (reconnect), as opposed to one call failing."""
+    return isinstance(err, ConnectionLostError | ConnectionFailedError)
+
+
+def unreachable_message(uri: str, err: BaseException) -> str:
+    """The banner sentence for a connection that is down."""
+    if isinstance(err, ConnectionFailedError) and uri.startswith("qemu:///"):
+        return f"Cannot reach {uri}: is libvirtd running? `sudo systemctl start libvirtd`"
+    if isinstance(err, ConnectionFailedError) and "+ssh" in uri:
+        return f"Cannot reach {uri}: is the host up, and can you log in with ssh without a password?"
+    return f"Cannot reach {uri}: {err}"

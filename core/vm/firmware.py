@@ -5,16 +5,22 @@ Distributions ship one JSON file per firmware build in ``usr/share/qemu/firmware
 ``etc/qemu/firmware/``. Files are considered in name order, the number prefix being the priority.
 libvirt picks among the same files for ``<os firmware='efi'>``, so this list tells the wizard
 whether secure boot (and pre-enrolled Microsoft keys, for Windows 11) is available at all.
+
+API: ``find_firmware(reader) -> list[FirmwareEntry]`` reads through the host root of ``reader``; a
+file that cannot be read or parsed is a problem in ``reader.problems`` (permission denied stays
+permission denied); ``pick_ovmf(entries, secure_boot=...)`` chooses as libvirt does. The readiness
+check (``core.checks.ovmf``) and the pre-flight both read descriptors through here.
 """
 
 from __future__ import annotations
 
 import fnmatch
 import json
-import os
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
+
+from vfiodeck.core.host.model import ProblemKind
+from vfiodeck.core.host.sysfs import Reader
 
 SEARCH_DIRS = ("etc/qemu/firmware", "usr/share/qemu/firmware")  # first wins on a shared file name
 
@@ -53,12 +59,6 @@ class FirmwareEntry:
         return False
 
 
-@dataclass(frozen=True)
-class FirmwareProblem:
-    descriptor: str
-    detail: str
-
-
 def _strings(value: Any) -> tuple[str, ...]:
     return tuple(str(v) for v in value) if isinstance(value, list) else ()
 
@@ -90,44 +90,33 @@ def parse_descriptor(rel: str, data: Any) -> FirmwareEntry:
     )
 
 
-def _descriptor_files(root: Path) -> list[tuple[str, Path]]:
-    chosen: dict[str, Path] = {}
+def _descriptor_files(reader: Reader) -> list[str]:
+    chosen: dict[str, str] = {}
     for rel_dir in SEARCH_DIRS:
-        try:
-            names = os.listdir(root / rel_dir)
-        except OSError:
-            continue
-        for name in names:
+        for name in reader.listdir(rel_dir):
             if name.endswith(".json") and name not in chosen:
-                chosen[name] = root / rel_dir / name
-    return sorted(chosen.items())
+                chosen[name] = f"{rel_dir}/{name}"
+    return [chosen[name] for name in sorted(chosen)]
 
 
-def find_firmware(root: str | os.PathLike[str] = "/") -> tuple[list[FirmwareEntry], list[FirmwareProblem]]:
-    """Every firmware descriptor under ``root``, in QEMU's priority order, and the files that could
-    not be read. An empty file in ``etc/`` masks the packaged one of the same name, as in QEMU."""
-    base = Path(root)
+def find_firmware(reader: Reader) -> list[FirmwareEntry]:
+    """Every firmware descriptor under the root, in QEMU's priority order. An empty file in ``etc/``
+    masks the packaged one of the same name, as in QEMU."""
     entries: list[FirmwareEntry] = []
-    problems: list[FirmwareProblem] = []
-    for _name, path in _descriptor_files(base):
-        rel = str(path.relative_to(base))
-        try:
-            text = path.read_text(encoding="utf-8")
-        except (OSError, UnicodeDecodeError) as exc:
-            problems.append(FirmwareProblem(rel, f"cannot read it: {exc}"))
-            continue
-        if not text.strip():
-            continue  # a mask
+    for rel in _descriptor_files(reader):
+        text = reader.text(rel)
+        if text is None or not text.strip():
+            continue  # unreadable (recorded by the reader) or a mask
         try:
             data = json.loads(text)
         except json.JSONDecodeError as exc:
-            problems.append(FirmwareProblem(rel, f"not JSON: {exc.msg} (line {exc.lineno})"))
+            reader.problem(rel, ProblemKind.GARBAGE, f"not JSON: {exc.msg} (line {exc.lineno})")
             continue
         if not isinstance(data, dict):
-            problems.append(FirmwareProblem(rel, "not a firmware descriptor (no JSON object)"))
+            reader.problem(rel, ProblemKind.GARBAGE, "not a firmware descriptor (no JSON object)")
             continue
         entries.append(parse_descriptor(rel, data))
-    return entries, problems
+    return entries
 
 
 def pick_ovmf(

@@ -1,10 +1,10 @@
 """A new passthrough VM's domain XML, built from the wizard's answers (``VmSpec``).
 
 q35, UEFI through libvirt's firmware autoselection (``<os firmware='efi'>``, secure boot on or off),
-an emulated TPM 2.0 (swtpm) for Windows 11, Hyper-V enlightenments, a disk, an installer ISO, the
-passed devices, optional hugepages and CPU pinning. The result is text; ``DomainXml.parse`` it to
-preview or edit, and define it with ``VIR_DOMAIN_DEFINE_VALIDATE``. ``spec_problems`` says in words
-what is wrong with a spec before any XML is built.
+an emulated TPM 2.0 (swtpm) for Windows 11, Hyper-V enlightenments, a disk, an installer ISO and
+virtio-win drivers, the passed devices, optional hugepages. The result is text; ``core.plan.newvm``
+adds the pinning and the checks against the host. Define it with ``VIR_DOMAIN_DEFINE_VALIDATE``.
+``spec_problems`` says in words what is wrong with a spec before any XML is built.
 """
 
 from __future__ import annotations
@@ -15,7 +15,6 @@ from typing import Any, Literal
 
 from lxml import etree
 
-from vfiodeck.core.plan.pinning import PinningPlan, apply_pinning
 from vfiodeck.core.vm import lossless
 from vfiodeck.core.vm.domainxml import DomainXml
 
@@ -75,13 +74,12 @@ class VmSpec:
     cpu_mode: str | None = "host-passthrough"
     disk: DiskSpec | None = None
     iso: str | None = None
-    drivers_iso: str | None = None  # a second CD-ROM, e.g. virtio-win for a Windows installer
+    virtio_iso: str | None = None  # virtio-win drivers for a Windows installer (a second CD-ROM)
     network: str | None = "default"
     hostdevs: tuple[str, ...] = ()
     # (address, "vvvv:dddd") recorded in <metadata> for the pre-flight's same-device check
     hostdev_ids: tuple[tuple[str, str], ...] = ()
     hugepages: bool = False
-    pinning: PinningPlan | None = None
     graphics: bool = True  # a SPICE display for the installer; the passed GPU takes over later
     extra_features: tuple[str, ...] = field(default=("acpi", "apic"))
 
@@ -99,9 +97,9 @@ def spec_problems(spec: VmSpec) -> list[str]:
         problems.append("Secure boot needs UEFI firmware.")
     if spec.disk is not None and not spec.disk.path.startswith("/"):
         problems.append(f"The disk {spec.disk.path} must be a full path (starting with /).")
-    for iso in (spec.iso, spec.drivers_iso):
+    for what, iso in (("installer ISO", spec.iso), ("driver ISO", spec.virtio_iso)):
         if iso is not None and not iso.startswith("/"):
-            problems.append(f"The ISO {iso} must be a full path (starting with /).")
+            problems.append(f"The {what} {iso} must be a full path (starting with /).")
     return problems
 
 
@@ -133,14 +131,8 @@ def _features(root: _Element, spec: VmSpec) -> None:
         hv = _el(features, "hyperv", mode="custom")
         for name in _HYPERV[:4]:
             _el(hv, name, state="on")
-        for name in _HYPERV[4:7]:
+        for name in _HYPERV[4:]:
             _el(hv, name, state="on")
-        if spec.hide_hypervisor:
-            _el(hv, "vendor_id", state="on", value=HIDDEN_VENDOR_ID)
-        for name in _HYPERV[7:]:
-            _el(hv, name, state="on")
-    if spec.hide_hypervisor:
-        _el(_el(features, "kvm"), "hidden", state="on")
     if spec.firmware == "efi" and spec.secure_boot:
         _el(features, "smm", state="on")  # secure boot builds require SMM
 
@@ -155,13 +147,18 @@ def _disks(devices: _Element, spec: VmSpec) -> None:
         _el(disk, "driver", **driver)
         _el(disk, "source", **({"dev": d.path} if d.kind == "block" else {"file": d.path}))
         _el(disk, "target", dev="vda" if d.bus == "virtio" else "sda", bus=d.bus)
-    for iso, dev in ((spec.iso, "sdb"), (spec.drivers_iso, "sdc")):
-        if iso:
-            cdrom = _el(devices, "disk", type="file", device="cdrom")
-            _el(cdrom, "driver", name="qemu", type="raw")
-            _el(cdrom, "source", file=iso)
-            _el(cdrom, "target", dev=dev, bus="sata")
-            _el(cdrom, "readonly")
+    if spec.iso:
+        cdrom = _el(devices, "disk", type="file", device="cdrom")
+        _el(cdrom, "driver", name="qemu", type="raw")
+        _el(cdrom, "source", file=spec.iso)
+        _el(cdrom, "target", dev="sdb", bus="sata")
+        _el(cdrom, "readonly")
+    if spec.virtio_iso:
+        drivers = _el(devices, "disk", type="file", device="cdrom")
+        _el(drivers, "driver", name="qemu", type="raw")
+        _el(drivers, "source", file=spec.virtio_iso)
+        _el(drivers, "target", dev="sdc", bus="sata")
+        _el(drivers, "readonly")
 
 
 def _devices(root: _Element, spec: VmSpec) -> None:
@@ -215,17 +212,7 @@ def build_domain_xml(spec: VmSpec) -> str:
     for address, ids in spec.hostdev_ids:
         if address in spec.hostdevs:
             doc.record_device_ids(address, ids)
-    if spec.pinning is not None:
-        apply_pinning(doc, spec.pinning)
+    if spec.hide_hypervisor:
+        doc.set_kvm_hidden(True)
+        doc.set_hyperv_vendor_id(HIDDEN_VENDOR_ID)
     return str(doc.to_string())
-
-
-def new_volume_xml(name: str, capacity_gib: int, fmt: str = "qcow2") -> str:
-    """A storage volume for ``virStoragePool.createXML``: a sparse qcow2 image of ``capacity_gib``."""
-    vol = _el(None, "volume")
-    _el(vol, "name", name if name.endswith(f".{fmt}") else f"{name}.{fmt}")
-    _el(vol, "capacity", str(capacity_gib), unit="GiB")
-    _el(vol, "allocation", "0", unit="GiB")
-    _el(_el(vol, "target"), "format", type=fmt)
-    lossless.layout(vol, "", "  ")
-    return str(lossless.fresh(vol)) + "\n"

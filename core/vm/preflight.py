@@ -1,8 +1,16 @@
 """Pre-flight before starting a VM: what would make the start fail, said before libvirt says it worse.
 
-``preflight()`` is pure: it takes the host as scanned, what the domain needs (``needs_from_xml``),
-which devices other running VMs hold, and the host's free resources (``read_resources``), and returns
-``PreflightIssue`` values, each with a fix. No issues means "go".
+API:
+- ``needs_from_xml(xml) -> DomainNeeds``: what the definition asks of the host, read through
+  ``DomainXml`` (the one domain-XML read path); raises ``InvalidDomainXmlError`` for text that is not
+  a domain.
+- ``read_resources(needs, root: HostRoot) -> HostResources``: free memory, free huge pages and
+  firmware, read through the host root being shown. What could not be read is unknown (None), never
+  "none"; permission errors are kept in ``unreadable`` and become issues of their own.
+- ``preflight(host, needs, running, resources) -> tuple[PreflightIssue, ...]``: pure; no issues
+  means "go". ``running`` maps the running VMs to the PCI addresses they hold.
+- ``preflight_issues(host, root, xml, running)``: the three together. Blocking (reads files): call it
+  on a worker.
 """
 
 from __future__ import annotations
@@ -10,23 +18,21 @@ from __future__ import annotations
 import math
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from pathlib import Path
 
-from lxml import etree
-
-from vfiodeck.core.host.model import HostModel, PciDevice
-from vfiodeck.core.vm.domainxml import VFIODECK_NS
+from vfiodeck.core.host.model import HostModel, PciDevice, ProblemKind
+from vfiodeck.core.host.root import HostRoot
+from vfiodeck.core.host.sysfs import Reader
+from vfiodeck.core.text import device_label, kib_text, size_text
+from vfiodeck.core.vm.domainxml import DomainXml, DomainXmlError
 from vfiodeck.core.vm.errors import InvalidDomainXmlError
+from vfiodeck.core.vm.firmware import find_firmware
 
-# VFIO Deck records the ids of each assigned device in the domain's <metadata> (domainxml.VFIODECK_NS,
-# written by DomainXml.record_device_ids), so a card that moved or was swapped is noticed even though
-# libvirt only stores the address. An earlier draft's form is still read:
-#   <metadata><vd:devices xmlns:vd="…/xmlns/1"><vd:device address="0000:0a:00.0" vendor="10de"
-#   device="1b80"/></vd:devices></metadata>
-METADATA_NS = "https://github.com/vfio-deck/vfio-deck/xmlns/1"
 # Drivers that leave a device free for a VM: nothing on the host uses it.
 _FREE_DRIVERS = (None, "vfio-pci", "pci-stub")
-DEFAULT_HUGEPAGE_KIB = 2048  # x86-64's default huge page size: what <hugepages/> without <page> gets
+HUGEPAGES_DIR = "sys/kernel/mm/hugepages"
+NODES_DIR = "sys/devices/system/node"
+# Where distributions put OVMF images when no descriptor lists them.
+_OVMF_DIRS = ("usr/share/OVMF", "usr/share/edk2/ovmf", "usr/share/edk2/x64", "usr/share/edk2-ovmf/x64")
 
 
 @dataclass(frozen=True)
@@ -48,10 +54,11 @@ class DomainNeeds:
 
 @dataclass(frozen=True)
 class HostResources:
-    mem_available_kib: int | None  # MemAvailable from /proc/meminfo
-    free_hugepages: Mapping[int, int] = field(default_factory=dict)  # page size KiB -> free pages
+    mem_available_kib: int | None  # MemAvailable from /proc/meminfo; None: unknown
+    free_hugepages: Mapping[int, int] | None = field(default_factory=dict)  # size KiB -> free; None: unknown
     existing_files: frozenset[str] = frozenset()  # of the firmware files asked about, those present
-    efi_firmware_available: bool | None = None  # any UEFI descriptor or OVMF image; None: not looked
+    efi_firmware_available: bool | None = None  # any UEFI descriptor or OVMF image; None: not known
+    unreadable: tuple[str, ...] = ()  # files the check needed and was refused ("path: permission denied")
 
 
 @dataclass(frozen=True)
@@ -63,96 +70,29 @@ class PreflightIssue:
 # -- reading the domain and the host ----------------------------------------------------------------
 
 
-def _address(node: etree._Element) -> str | None:
-    try:
-        domain = int(node.get("domain") or "0", 0)
-        bus = int(node.get("bus") or "", 0)
-        slot = int(node.get("slot") or "", 0)
-        function = int(node.get("function") or "0", 0)
-    except ValueError:
-        return None
-    return f"{domain:04x}:{bus:02x}:{slot:02x}.{function:x}"
-
-
 def needs_from_xml(xml: str) -> DomainNeeds:
-    """What starting this domain needs from the host. Raises ``InvalidDomainXmlError`` for text that is
-    not XML; unknown or odd elements are ignored."""
+    """What starting this domain needs from the host."""
     try:
-        root = etree.fromstring(xml.encode("utf-8"), etree.XMLParser(resolve_entities=False, no_network=True))
-    except etree.XMLSyntaxError as err:
-        raise InvalidDomainXmlError(f"The VM definition is not valid XML: {err}", detail=str(err)) from err
-    recorded: dict[str, tuple[str | None, str | None]] = {}
-    for dev in root.iterfind(f"metadata/{{{METADATA_NS}}}devices/{{{METADATA_NS}}}device"):
-        addr = (dev.get("address") or "").lower()
-        recorded[addr] = (dev.get("vendor"), dev.get("device"))
-    recorded |= _recorded_ids(root)
-    devices: list[AssignedDevice] = []
-    for node in root.iterfind("devices/hostdev[@type='pci']/source/address"):
-        addr = _address(node)
-        if addr is not None:
-            vendor, device = recorded.get(addr, (None, None))
-            devices.append(AssignedDevice(addr, vendor, device))
+        doc = DomainXml.parse(xml)
+    except DomainXmlError as err:
+        raise InvalidDomainXmlError(f"The VM definition is {err}", detail=str(err)) from err
+    recorded = doc.recorded_device_ids()
+    devices = []
+    for address in doc.pci_hostdevs():
+        vendor, _, device = recorded.get(address, "").partition(":")
+        devices.append(AssignedDevice(address, vendor or None, device or None))
     return DomainNeeds(
-        name=root.findtext("name") or "",
+        name=doc.name or "",
         devices=tuple(devices),
-        memory_kib=_memory_kib(root),
-        hugepage_kib=_hugepage_kib(root),
-        firmware_files=_firmware_files(root),
-        efi_auto=_os_firmware(root) == "efi",
+        memory_kib=doc.memory_kib,
+        hugepage_kib=doc.hugepage_kib(),
+        firmware_files=doc.firmware_files(),
+        efi_auto=doc.os_firmware == "efi",
     )
 
 
-def _recorded_ids(root: etree._Element) -> dict[str, tuple[str | None, str | None]]:
-    """What ``plan.assign.apply_assign`` records: ``<vfiodeck:device address=".." ids="vvvv:dddd"/>``."""
-    found: dict[str, tuple[str | None, str | None]] = {}
-    for dev in root.iterfind(f"metadata/{{{VFIODECK_NS}}}devices/{{{VFIODECK_NS}}}device"):
-        vendor, sep, device = (dev.get("ids") or "").lower().partition(":")
-        if sep and vendor and device:
-            found[(dev.get("address") or "").lower()] = (vendor, device)
-    return found
-
-
-_UNITS = {"b": 1 / 1024, "bytes": 1 / 1024, "k": 1, "kib": 1, "kb": 1000 / 1024, "m": 1024, "mib": 1024}
-_UNITS |= {"mb": 1e6 / 1024, "g": 1024**2, "gib": 1024**2, "gb": 1e9 / 1024, "t": 1024**3, "tib": 1024**3}
-
-
-def _kib(node: etree._Element | None, value_attr: str | None = None) -> int | None:
-    if node is None:
-        return None
-    text = node.get(value_attr) if value_attr else node.text
-    factor = _UNITS.get((node.get("unit") or "KiB").lower())
-    try:
-        return int(int((text or "").strip()) * factor) if factor else None
-    except ValueError:
-        return None
-
-
-def _memory_kib(root: etree._Element) -> int | None:
-    return _kib(root.find("memory"))
-
-
-def _hugepage_kib(root: etree._Element) -> int | None:
-    backing = root.find("memoryBacking/hugepages")
-    if backing is None:
-        return None
-    return _kib(backing.find("page"), "size") or DEFAULT_HUGEPAGE_KIB
-
-
-def _os_firmware(root: etree._Element) -> str | None:
-    node = root.find("os")
-    return node.get("firmware") if node is not None else None
-
-
-def _firmware_files(root: etree._Element) -> tuple[str, ...]:
-    """The loader and the NVRAM template must exist; the NVRAM file itself libvirt creates."""
-    loader = (root.findtext("os/loader") or "").strip()
-    nvram = root.find("os/nvram")
-    template = (nvram.get("template") or "").strip() if nvram is not None else ""
-    return tuple(p for p in (loader, template) if p)
-
-
-def _meminfo_available(text: str) -> int | None:
-    for line in text.splitlines():
+def _meminfo_available(text: str | None) -> int | None:
+    for line in (text or "").splitlines():
         key, _, rest = line.partition(":")
         if key == "MemAvailable":
             parts = rest.split()
@@ -160,34 +100,70 @@ def _meminfo_available(text: str) -> int | None:
     return None
 
 
-def read_resources(needs: DomainNeeds, root: Path = Path("/")) -> HostResources:
-    """The host's free memory, free huge pages and firmware files, read under ``root``. Unreadable
-    values are None (the check is then skipped, never failed)."""
-    try:
-        available = _meminfo_available((root / "proc/meminfo").read_text())
-    except OSError:
-        available = None
+def _free_in(reader: Reader, folder: str) -> dict[int, int]:
     free: dict[int, int] = {}
-    for folder in sorted((root / "sys/kernel/mm/hugepages").glob("hugepages-*kB")):
-        try:
-            size = int(folder.name.removeprefix("hugepages-").removesuffix("kB"))
-            free[size] = int((folder / "free_hugepages").read_text().strip())
-        except (OSError, ValueError):
-            continue
-    existing = frozenset(f for f in needs.firmware_files if (root / f.lstrip("/")).exists())
-    efi = None
-    if needs.efi_auto:
-        dirs = ("usr/share/qemu/firmware", "etc/qemu/firmware", "usr/share/OVMF", "usr/share/edk2/ovmf")
-        efi = any(any((root / d).glob("*")) for d in dirs if (root / d).is_dir())
-    return HostResources(available, free, existing, efi)
+    for name in reader.listdir(folder):
+        size = name.removeprefix("hugepages-").removesuffix("kB")
+        count = reader.integer(f"{folder}/{name}/free_hugepages") if size.isdigit() else None
+        if count is not None:
+            free[int(size)] = count
+    return free
+
+
+def _free_hugepages(reader: Reader) -> dict[int, int] | None:
+    """Free pages per size: the system-wide folder, else the sum over the NUMA nodes' folders (a
+    capture may hold only those); None when neither is there (unknown, not "none")."""
+    if reader.isdir(HUGEPAGES_DIR):
+        return _free_in(reader, HUGEPAGES_DIR)
+    nodes = [n for n in reader.listdir(NODES_DIR) if n.startswith("node") and n[4:].isdigit()]
+    folders = [f"{NODES_DIR}/{n}/hugepages" for n in nodes if reader.isdir(f"{NODES_DIR}/{n}/hugepages")]
+    if not folders:
+        return None
+    total: dict[int, int] = {}
+    for folder in folders:
+        for size, count in _free_in(reader, folder).items():
+            total[size] = total.get(size, 0) + count
+    return total
+
+
+def _efi_available(reader: Reader) -> bool | None:
+    if any(e.is_uefi for e in find_firmware(reader)):
+        return True
+    if any(n.startswith("OVMF_CODE") for d in _OVMF_DIRS for n in reader.listdir(d)):
+        return True
+    if not reader.root.live and not reader.isdir("usr/share"):
+        return None  # a snapshot without usr/share says nothing about packages
+    return False
+
+
+def read_resources(needs: DomainNeeds, root: HostRoot) -> HostResources:
+    """The host's free memory, free huge pages and firmware, read under ``root``."""
+    reader = Reader(root)
+    available = _meminfo_available(reader.text("proc/meminfo"))
+    free = _free_hugepages(reader)
+    existing = frozenset(f for f in needs.firmware_files if reader.exists(f.lstrip("/")))
+    efi = _efi_available(reader) if needs.efi_auto else None
+    refused = tuple(f"{p.path}: {p.detail}" for p in reader.problems if p.kind is ProblemKind.PERMISSION)
+    return HostResources(available, free, existing, efi, refused)
+
+
+def preflight_issues(
+    host: HostModel | None, root: HostRoot | None, xml: str, running: Mapping[str, Sequence[str]]
+) -> tuple[PreflightIssue, ...]:
+    """The pre-flight for ``xml`` on the host being shown. Without a host model (still scanning)
+    nothing can be checked; without its root, nothing is read (devices and groups are still checked)."""
+    if host is None:
+        return ()
+    needs = needs_from_xml(xml)
+    resources = read_resources(needs, root) if root is not None else HostResources(None, None)
+    return preflight(host, needs, running, resources)
 
 
 # -- the checks -------------------------------------------------------------------------------------
 
 
 def _label(dev: PciDevice | None, address: str) -> str:
-    name = dev.device_name if dev is not None else None
-    return f"{address} ({name})" if name else address
+    return device_label(dev, address)
 
 
 def _device_issues(host: HostModel, needs: DomainNeeds) -> list[PreflightIssue]:
@@ -263,9 +239,11 @@ def _held_issues(needs: DomainNeeds, held: Mapping[str, str]) -> list[PreflightI
 
 
 def _hugepage_issues(memory_kib: int, page_kib: int, res: HostResources) -> list[PreflightIssue]:
+    if res.free_hugepages is None:
+        return []  # could not be read: unknown, not "none" (a refusal is its own issue)
     free = res.free_hugepages.get(page_kib)
     pages = math.ceil(memory_kib / page_kib)
-    size = f"{page_kib // 1024} MiB" if page_kib >= 1024 else f"{page_kib} KiB"
+    size = kib_text(page_kib)
     if free is None:
         title = f"The VM wants {size} huge pages, and this host has none of that size"
         fix = f"Reserve {pages} pages of {size} (hugepages= on the kernel command line) or turn them off."
@@ -283,10 +261,10 @@ def _memory_issues(needs: DomainNeeds, res: HostResources) -> list[PreflightIssu
     if needs.hugepage_kib is not None:
         return _hugepage_issues(needs.memory_kib, needs.hugepage_kib, res)
     if res.mem_available_kib is not None and needs.memory_kib > res.mem_available_kib:
-        need, avail = needs.memory_kib / 1024**2, res.mem_available_kib / 1024**2
+        need, avail = size_text(needs.memory_kib * 1024), size_text(res.mem_available_kib * 1024)
         return [
             PreflightIssue(
-                f"Not enough free memory: the VM needs {need:.1f} GiB, {avail:.1f} GiB is available",
+                f"Not enough free memory: the VM needs {need}, {avail} is available",
                 "Close programs or shut down other VMs, or give the VM less memory.",
             )
         ]
@@ -342,4 +320,11 @@ def preflight(
         issues += _group_issues(host, needs, held)
     issues += _memory_issues(needs, resources)
     issues += _firmware_issues(needs, resources)
+    issues += [
+        PreflightIssue(
+            f"Could not read {what}",
+            "VFIO Deck was refused access, so that part was not checked; nothing was assumed.",
+        )
+        for what in resources.unreadable
+    ]
     return tuple(issues)

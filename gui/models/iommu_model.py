@@ -21,9 +21,10 @@ from PySide6.QtCore import (
 )
 from PySide6.QtGui import QBrush, QColor, QIcon
 
-from vfiodeck.core.host.candidates import device_kind, display_name
+from vfiodeck.core.host.candidates import device_kind
 from vfiodeck.core.host.model import Candidate, HostModel, PciDevice
-from vfiodeck.core.host.pci import address_key, short_address
+from vfiodeck.core.host.pci import address_key
+from vfiodeck.core.text import device_name, short_address
 from vfiodeck.gui.mime import PCI_MIME
 
 ModelIndex = QModelIndex | QPersistentModelIndex
@@ -287,7 +288,7 @@ class IommuGroupModel(QAbstractItemModel):
 
 def _device_column(node: _Node, dev: PciDevice, column: Column) -> str | None:
     if column is Column.DEVICE:
-        return str(display_name(dev))
+        return str(device_name(dev))
     if column is Column.ADDRESS:
         return str(dev.address)
     if column is Column.IDS:
@@ -306,7 +307,7 @@ def _search_text(dev: PciDevice) -> str:
         dev.class_name,
         dev.subsystem_name,
         dev.driver,
-        display_name(dev),
+        device_name(dev),
     )
     return " ".join(p for p in parts if p).lower()
 

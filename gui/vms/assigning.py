@@ -10,38 +10,18 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 from vfiodeck.core.host.candidates import find_candidates
-from vfiodeck.core.plan.assign import (
-    HIDE_HYPERVISOR_WHY,
-    AssignPlan,
-    XmlChange,
-    assign_change,
-    plan_assign_many,
-    remove_change,
-)
+from vfiodeck.core.plan.assign import NoteKind, Proposal, XmlChange, propose_assign, propose_remove
 from vfiodeck.core.vm.connection import Hypervisor
-from vfiodeck.core.vm.domainxml import DomainXml, DomainXmlError
-from vfiodeck.core.vm.errors import VmError
+from vfiodeck.core.vm.history import DefinitionChangedError
+from vfiodeck.core.vm.inventory import DomainRow, read_definitions
 from vfiodeck.gui import errors
 from vfiodeck.gui.vms import dialogs, vm_dialogs
-from vfiodeck.gui.vms.connection import DomainRow, accepts_host
+from vfiodeck.gui.vms.connection import accepts_host
 from vfiodeck.gui.vms.hotplug import HotplugRefusedError, hotplug
-from vfiodeck.gui.vms.undo import StaleDefinitionError, show_stale
+from vfiodeck.gui.vms.undo import show_stale
 
 if TYPE_CHECKING:
     from vfiodeck.gui.vms.page import VmsPage
-
-
-def read_domains(hv: Hypervisor, name: str) -> dict[str, DomainXml]:
-    """Every definition on ``hv`` by name, for the planner's "already in another VM" check. Blocking.
-    Another VM that vanished or does not parse is left out; ``name`` itself must be read."""
-    domains = {name: DomainXml.parse(hv.inactive_xml(name))}
-    for info in hv.list_domains():
-        if info.name != name:
-            try:
-                domains[info.name] = DomainXml.parse(hv.inactive_xml(info.name))
-            except (VmError, DomainXmlError):
-                continue
-    return domains
 
 
 def _slots(addresses: Sequence[str]) -> list[str]:
@@ -79,42 +59,38 @@ class Assigning:
             page.status.setText(f"Not assigned: the host shown is not where “{name}” runs.")
             return
 
-        def work(hv: Hypervisor) -> tuple[AssignPlan, XmlChange | None]:
-            domains = read_domains(hv, name)
-            plan = plan_assign_many(host, domains, name, addresses, take_blockers=take_blockers)
-            if not plan.ok:
-                return plan, None
-            hide = plan.hide_hypervisor_advised  # shown in the diff and named in the intro
-            return plan, assign_change(plan, domains[name].original, hide_hypervisor=hide)
+        def work(hv: Hypervisor) -> Proposal:
+            return propose_assign(host, read_definitions(hv, name), name, addresses, take_blockers)
 
-        page.run(row.uri, work, lambda r: self._review(row, addresses, *r), f"Could not change “{name}”")
+        page.run(row.uri, work, lambda p: self._review(row, addresses, p), f"Could not change “{name}”")
 
-    def _review(
-        self, row: DomainRow, addresses: Sequence[str], plan: AssignPlan, change: XmlChange | None
-    ) -> None:
+    def _review(self, row: DomainRow, addresses: Sequence[str], proposal: Proposal) -> None:
         name, page = row.info.name, self.page
-        if plan.blocked:
-            page.status.setText(f"Not assigned to “{name}”: {plan.refused}")
-            blockers = [self._label(b) for b in plan.blockers]
-            if dialogs.ask_take_blockers(page, name, plan.refused or "", blockers):
+        needed = proposal.note(NoteKind.BLOCKERS_NEEDED)
+        if needed is not None:
+            page.status.setText(f"Not assigned to “{name}”: {proposal.refused}")
+            blockers = [self._label(b) for b in needed.devices]
+            if dialogs.ask_take_blockers(page, name, proposal.refused or "", blockers):
                 self.assign(row, addresses, take_blockers=True)
             return
-        if plan.refused is not None or change is None:
-            page.status.setText(f"Not assigned to “{name}”: {plan.refused}")
-            errors.show_error(page, f"Can't pass that to “{name}”: {plan.refused}")
+        change = proposal.change
+        if proposal.refused is not None or change is None:
+            page.status.setText(f"Not assigned to “{name}”: {proposal.refused}")
+            errors.show_error(page, f"Can't pass that to “{name}”: {proposal.refused}")
             return
         if not change.changes:
             page.status.setText(
-                f"“{name}” already passes {', '.join(self._label(a) for a in plan.functions)}."
+                f"“{name}” already passes {', '.join(self._label(a) for a in proposal.functions)}."
             )
             return
         what = ", ".join(self._label(a) for a in change.addresses) or "the devices' ids"
         intro = [f"Pass {what} to “{name}”."]
-        for warning in plan.warnings:
-            if warning == HIDE_HYPERVISOR_WHY:
-                intro.append(f"The change also hides the hypervisor from the guest: {warning}")
-            else:
-                intro.append(f"⚠ {warning}")
+        for note in proposal.notes:
+            if note.kind is NoteKind.HIDE_HYPERVISOR:
+                done = "also hides" if note.applied else "does not hide"
+                intro.append(f"The change {done} the hypervisor from the guest: {note.text}")
+            elif note.kind is not NoteKind.ALREADY_PASSED:
+                intro.append(f"⚠ {note.text}")
         when = vm_dialogs.When.NEXT_START
         if row.info.state.is_active and change.addresses:
             answer = vm_dialogs.ask_when(page, name, what)
@@ -139,7 +115,7 @@ class Assigning:
             page.refresh(row.uri)
 
         def failed(err: BaseException) -> None:
-            if isinstance(err, StaleDefinitionError):
+            if isinstance(err, DefinitionChangedError):
                 show_stale(page, f"Not applied to {name}", err)
             elif isinstance(err, HotplugRefusedError):
                 page.status.setText(f"{what}: refused, nothing changed.")
@@ -198,8 +174,11 @@ class Assigning:
     def remove(self, row: DomainRow, addresses: Sequence[str]) -> None:
         host, page, name = self.page.host, self.page, row.info.name
 
-        def review(change: XmlChange) -> None:
-            if not change.changes:
+        def work(hv: Hypervisor) -> XmlChange | None:
+            return propose_remove(host, read_definitions(hv, name), name, addresses).change
+
+        def review(change: XmlChange | None) -> None:
+            if change is None or not change.changes:
                 return
             what = ", ".join(self._label(a) for a in change.addresses)
             when = vm_dialogs.When.NEXT_START
@@ -211,9 +190,4 @@ class Assigning:
             if dialogs.confirm_diff(page, f"Remove from {name}", f"Take {what} off “{name}”.", change.diff):
                 self._apply(row, change, f"Remove {what} from {name}", when, attach=False)
 
-        page.run(
-            row.uri,
-            lambda hv: remove_change(host, hv.inactive_xml(name), addresses),
-            review,
-            f"Could not change “{name}”",
-        )
+        page.run(row.uri, work, review, f"Could not change “{name}”")

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from dataclasses import dataclass
 from enum import Enum
 from typing import Any, TypeVar
 
@@ -22,13 +21,13 @@ from vfiodeck.core.host.model import HostModel
 from vfiodeck.core.vm.connection import (
     DEFAULT_BACKOFF,
     Backoff,
-    DomainInfo,
     Hypervisor,
     open_connection,
 )
-from vfiodeck.core.vm.domainxml import DomainXml, DomainXmlError
-from vfiodeck.core.vm.errors import ConnectionFailedError, ConnectionLostError, VmError
+from vfiodeck.core.vm.errors import ConnectionFailedError, ConnectionLostError, VmError, unreachable_message
 from vfiodeck.core.vm.events import EventSubscription, LifecycleEvent
+from vfiodeck.core.vm.inventory import DomainRow as DomainRow
+from vfiodeck.core.vm.inventory import connection_label, inventory
 from vfiodeck.gui.jobs import Failed, Jobs
 
 log = logging.getLogger(__name__)
@@ -44,50 +43,14 @@ class LinkState(str, Enum):
     DOWN = "down"
 
 
-@dataclass(frozen=True)
-class DomainRow:
-    """One VM as the list shows it: libvirt's facts plus the host PCI devices its definition passes."""
-
-    uri: str
-    info: DomainInfo
-    devices: tuple[str, ...]  # host PCI addresses from the inactive definition
-
-    @property
-    def key(self) -> tuple[str, str]:
-        return (self.uri, self.info.uuid)
-
-
 def read_rows(hv: Hypervisor) -> tuple[DomainRow, ...]:
-    """Every domain with its passed devices. Blocking: call on the connection's queue. A failure on
-    a connection that is no longer alive is a lost connection, whatever libvirt called it."""
+    """``inventory(hv)``, where a failure on a link that is no longer alive is a lost connection."""
     try:
-        return _read_rows(hv)
+        return inventory(hv)
     except VmError as err:
         if not hv.is_alive():
             raise ConnectionLostError(f"The connection to {hv.uri} was lost.", detail=str(err)) from err
         raise
-
-
-def _read_rows(hv: Hypervisor) -> tuple[DomainRow, ...]:
-    rows: list[DomainRow] = []
-    for info in hv.list_domains():
-        try:
-            devices = DomainXml.parse(hv.inactive_xml(info.name)).assigned_pci_addresses()
-        except (VmError, DomainXmlError) as err:
-            # Vanished between list and read, or a definition we can't parse: show it without devices.
-            log.info("could not read %s on %s: %s", info.name, hv.uri, err)
-            devices = ()
-        rows.append(DomainRow(hv.uri, info, devices))
-    return tuple(rows)
-
-
-def unreachable_message(uri: str, err: BaseException) -> str:
-    """The banner sentence for a connection that is down."""
-    if isinstance(err, ConnectionFailedError) and uri.startswith("qemu:///"):
-        return f"Cannot reach {uri}: is libvirtd running? `sudo systemctl start libvirtd`"
-    if isinstance(err, ConnectionFailedError) and "+ssh" in uri:
-        return f"Cannot reach {uri}: is the host up, and can you log in with ssh without a password?"
-    return f"Cannot reach {uri}: {err}"
 
 
 class ConnectionController(QObject):
@@ -97,6 +60,7 @@ class ConnectionController(QObject):
     rows_changed = Signal(str, object)
     state_changed = Signal(str, str, str)
     _event_arrived = Signal(object)  # emitted on libvirt's thread, delivered on ours
+    _link_lost = Signal(str)  # libvirt's close callback or keepalive, from libvirt's thread
 
     def __init__(
         self,
@@ -110,7 +74,7 @@ class ConnectionController(QObject):
     ) -> None:
         super().__init__(parent)
         self.uri = uri
-        self.hv = Hypervisor(uri, events=events, opener=opener)
+        self.hv = Hypervisor(uri, events=events, opener=opener, on_lost=self._link_lost.emit)
         self._jobs = jobs
         self._backoff = backoff
         self._attempt = 0
@@ -127,6 +91,7 @@ class ConnectionController(QObject):
         self._retry.setSingleShot(True)
         self._retry.timeout.connect(self.connect_now)
         self._event_arrived.connect(self._on_event)
+        self._link_lost.connect(lambda reason: self.lost(ConnectionLostError(reason)))
 
     def run(
         self,
@@ -159,8 +124,7 @@ class ConnectionController(QObject):
     def _release(self, hv: Hypervisor) -> None:
         """On the queue: drop the event registration, then the connection (a no-op when closed)."""
         subscription, self._subscription = self._subscription, None
-        if subscription is not None:
-            subscription.cancel()
+        hv.unwatch(subscription)
         hv.close()
 
     def _on_connected(self, result: tuple[tuple[DomainRow, ...], bool]) -> None:
@@ -243,21 +207,6 @@ class ConnectionController(QObject):
         self._poll.stop()
         self._retry.stop()
         self.run(self._release)
-
-
-def connection_label(uri: str) -> str:
-    """How a person names a connection (virt-manager's "QEMU/KVM" style), not its raw URI."""
-    from urllib.parse import urlsplit
-
-    parts = urlsplit(uri)
-    driver, _, transport = parts.scheme.partition("+")
-    if driver == "test":
-        name = parts.path.rsplit("/", 1)[-1] or "default"
-        return "Demo VMs (test driver)" if name.startswith("demo-libvirt") else f"Test driver: {name}"
-    kind = {"qemu": "QEMU/KVM", "xen": "Xen", "lxc": "LXC", "ch": "Cloud Hypervisor"}.get(driver, driver)
-    where = f" on {parts.hostname}" if parts.hostname else ""
-    session = " user session" if parts.path.startswith("/session") else ""
-    return f"{kind}{session}{where}" + (f" ({transport})" if transport and transport != "ssh" else "")
 
 
 def accepts_host(uri: str, host_is_live: bool) -> bool:

@@ -21,11 +21,11 @@ from PySide6.QtCore import (
 )
 from PySide6.QtGui import QBrush, QColor
 
-from vfiodeck.core.host.candidates import display_name
+from vfiodeck.core import text
 from vfiodeck.core.host.model import HostModel
 from vfiodeck.core.vm.connection import DomainState
+from vfiodeck.core.vm.inventory import DomainRow, connection_label
 from vfiodeck.gui.mime import PCI_MIME
-from vfiodeck.gui.vms.connection import DomainRow
 
 ModelIndex = QModelIndex | QPersistentModelIndex
 
@@ -59,16 +59,9 @@ _STATE_COLORS = {
 }
 
 
-def format_memory(kib: int) -> str:
-    gib = kib / 1024**2
-    return f"{gib:.1f} GiB" if gib >= 1 else f"{kib // 1024} MiB"
-
-
 def device_label(host: HostModel | None, address: str) -> str:
     """ "GeForce GTX 1080 (08:00.0)": how the VMs page names a host device in lists and sentences."""
-    dev = host.device(address) if host is not None else None
-    short = address[5:] if address.startswith("0000:") else address
-    return f"{display_name(dev)} ({short})" if dev is not None else short
+    return text.device_label(host.device(address) if host is not None else None, address)
 
 
 def parse_pci_mime(mime: QMimeData) -> list[str]:
@@ -148,10 +141,6 @@ class DomainModel(QAbstractTableModel):
     def find_name(self, name: str, uri: str | None = None) -> DomainRow | None:
         return next((r for r in self._rows if r.info.name == name and (uri is None or r.uri == uri)), None)
 
-    def holders(self, uri: str) -> dict[str, str]:
-        """Host PCI address -> name of the VM on ``uri`` whose definition passes it."""
-        return {addr: r.info.name for r in self._rows if r.uri == uri for addr in r.devices}
-
     def running_devices(self, uri: str) -> dict[str, tuple[str, ...]]:
         return {r.info.name: r.devices for r in self._rows if r.uri == uri and r.info.state.is_active}
 
@@ -212,10 +201,10 @@ class DomainModel(QAbstractTableModel):
         if column is Column.VCPUS:
             return str(info.vcpus)
         if column is Column.MEMORY:
-            return format_memory(info.memory_kib)
+            return text.kib_text(info.memory_kib)
         if column is Column.DEVICES:
             return self._devices_text(row)
-        return str(row.uri)
+        return connection_label(row.uri)
 
     def _sort_value(self, row: DomainRow, column: Column) -> object:
         if column is Column.VCPUS:

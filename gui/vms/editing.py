@@ -11,8 +11,8 @@ from PySide6.QtGui import QKeySequence, QShortcut
 from PySide6.QtWidgets import QDialog, QLabel, QPlainTextEdit, QSplitter, QVBoxLayout, QWidget
 
 from vfiodeck.core.vm.domainxml import DomainXml, DomainXmlError, diff
+from vfiodeck.core.vm.inventory import DomainRow
 from vfiodeck.gui.vms import dialogs
-from vfiodeck.gui.vms.connection import DomainRow
 
 if TYPE_CHECKING:
     from vfiodeck.gui.vms.page import VmsPage

@@ -9,10 +9,11 @@ import logging
 import libvirt
 
 from vfiodeck.core.plan.assign import XmlChange
+from vfiodeck.core.text import split_pci_address
 from vfiodeck.core.vm.connection import Hypervisor
-from vfiodeck.core.vm.domainxml import diff, split_pci_address
+from vfiodeck.core.vm.domainxml import diff
 from vfiodeck.core.vm.errors import VmError
-from vfiodeck.gui.vms.undo import StaleDefinitionError
+from vfiodeck.core.vm.history import DefinitionChangedError
 
 log = logging.getLogger(__name__)
 FLAGS = libvirt.VIR_DOMAIN_AFFECT_LIVE | libvirt.VIR_DOMAIN_AFFECT_CONFIG
@@ -55,7 +56,10 @@ def hotplug(hv: Hypervisor, name: str, change: XmlChange, attach: bool) -> None:
     change (recorded device ids) into the definition. Blocking."""
     current = hv.inactive_xml(name)
     if current != change.old_xml:
-        raise StaleDefinitionError(name, diff(change.old_xml, current, f"{name}.xml"))
+        text = diff(change.old_xml, current, f"{name}.xml")
+        raise DefinitionChangedError(
+            f"“{name}” was changed outside VFIO Deck since the preview: nothing was done.", text
+        )
     dom = hv.conn.lookupByName(name)
     plug, unplug = (dom.attachDeviceFlags, dom.detachDeviceFlags)
     if not attach:

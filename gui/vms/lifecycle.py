@@ -10,39 +10,17 @@ from typing import TYPE_CHECKING
 import libvirt
 from PySide6.QtCore import QProcess
 
-from vfiodeck.core.host.model import HostModel
 from vfiodeck.core.vm.connection import Hypervisor
 from vfiodeck.core.vm.domainxml import DomainXml
 from vfiodeck.core.vm.errors import translate
-from vfiodeck.core.vm.preflight import (
-    HostResources,
-    PreflightIssue,
-    needs_from_xml,
-    preflight,
-    read_resources,
-)
+from vfiodeck.core.vm.inventory import DomainRow
+from vfiodeck.core.vm.preflight import PreflightIssue, preflight_issues
 from vfiodeck.gui.vms import dialogs, vm_dialogs
-from vfiodeck.gui.vms.connection import DomainRow
 
 if TYPE_CHECKING:
     from vfiodeck.gui.vms.page import VmsPage
 
 INSTALL_VIEWER = "sudo apt install virt-viewer    (Fedora: sudo dnf install virt-viewer)"
-
-
-def preflight_issues(
-    host: HostModel | None, xml: str, running: dict[str, tuple[str, ...]]
-) -> tuple[PreflightIssue, ...]:
-    """The pre-flight for ``xml``. Blocking (reads /proc). Without a host model nothing can be
-    checked, and a snapshot's free memory is not this machine's: those checks need the live host."""
-    if host is None:
-        return ()
-    needs = needs_from_xml(xml)
-    if host.is_live:
-        resources = read_resources(needs)
-    else:
-        resources = HostResources(None, existing_files=frozenset(needs.firmware_files))
-    return tuple(preflight(host, needs, running, resources))
 
 
 def disk_images(xml: str) -> tuple[str, ...]:
@@ -108,7 +86,8 @@ class Lifecycle:
         name = row.info.name
 
         def work(hv: Hypervisor) -> tuple[PreflightIssue, ...]:
-            issues = preflight_issues(host, hv.inactive_xml(name), running)
+            root = host.root if host is not None else None
+            issues = preflight_issues(host, root, hv.inactive_xml(name), running)
             if not issues:
                 hv.start(name)
             return issues

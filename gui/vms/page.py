@@ -22,13 +22,14 @@ from PySide6.QtWidgets import QLabel, QMenu, QSplitter, QToolBar, QVBoxLayout, Q
 from vfiodeck.core.host.model import HostModel
 from vfiodeck.core.vm.connection import Hypervisor, open_connection
 from vfiodeck.core.vm.errors import ConnectionFailedError, ConnectionLostError
+from vfiodeck.core.vm.inventory import DomainRow
 from vfiodeck.gui import errors
 from vfiodeck.gui.actions import ActionRegistry
 from vfiodeck.gui.jobs import Jobs
 from vfiodeck.gui.vms import dialogs
 from vfiodeck.gui.vms.assigning import Assigning
 from vfiodeck.gui.vms.banners import Banners
-from vfiodeck.gui.vms.connection import DomainRow, LinkState, foreign_host_note
+from vfiodeck.gui.vms.connection import LinkState, foreign_host_note
 from vfiodeck.gui.vms.connections import DEFAULT_URI, ConnectionSet, remember_uri
 from vfiodeck.gui.vms.domain_model import ROW_ROLE, SORT_ROLE, Column, DomainModel
 from vfiodeck.gui.vms.editing import Editing
@@ -224,7 +225,8 @@ class VmsPage(QWidget):
         ctrl = self.connections.controllers[uri]
         names = {r.info.name for r in self.model.rows() if r.uri == uri}
         wizard = NewVmWizard(ctrl, self.host, self, allowed=self.assigning.allowed_on(uri), existing=names)
-        wizard.defined.connect(lambda _name: self.refresh(uri))
+        wizard.defined.connect(self.undo_stack.push)
+        wizard.defined.connect(lambda _entry: self.refresh(uri))
         wizard.open()
         self.wizard = wizard
 

@@ -1,21 +1,19 @@
-"""Compare-and-swap defines and the undo stack built on them.
+"""Undo for the VMs page, on the persistent definition history (``core/vm/history.py``).
 
-Every define of an existing VM re-reads its inactive definition in the job and goes ahead only when
-it is still the text the user saw in the preview; otherwise it is refused with the diff between the
-two (someone ran ``virsh edit`` or virt-manager meanwhile). Undo is the same swap backwards: it
-restores the old text only while the definition is still what our change left.
+Every define of an existing VM is a compare-and-swap there: it goes ahead only when the inactive
+definition is still the text the preview was computed from, otherwise it is refused with the diff
+(someone ran ``virsh edit`` or virt-manager meanwhile). Undo is the same swap backwards. The history
+outlives the window; the stack shows the entries of the open connections *and* the host shown.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QObject, Signal
 
-from vfiodeck.core.vm.connection import Hypervisor
-from vfiodeck.core.vm.domainxml import diff
-from vfiodeck.core.vm.errors import VmError
+from vfiodeck.core.vm.history import DefinitionChangedError, History, HistoryEntry, apply_define
+from vfiodeck.core.vm.history import undo as undo_entry
 from vfiodeck.gui import errors
 from vfiodeck.gui.vms import dialogs
 
@@ -23,39 +21,10 @@ if TYPE_CHECKING:
     from vfiodeck.gui.vms.page import VmsPage
 
 
-class StaleDefinitionError(VmError):
-    def __init__(self, name: str, changes: str) -> None:
-        super().__init__(f"“{name}” was changed outside VFIO Deck since it was read", detail=changes)
-        self.name = name
-        self.diff = changes
-
-
-def define_if_unchanged(hv: Hypervisor, name: str, expected: str, new_xml: str) -> str:
-    """Define ``new_xml`` only while ``name``'s inactive XML is still ``expected``. Blocking.
-    Returns the definition as libvirt stored it (what a later undo compares against)."""
-    current = hv.inactive_xml(name)
-    if current != expected:
-        raise StaleDefinitionError(name, diff(expected, current, f"{name}.xml"))
-    hv.define(new_xml)
-    return hv.inactive_xml(name)
-
-
-@dataclass(frozen=True)
-class UndoEntry:
-    uri: str
-    name: str
-    before: str  # the inactive definition before the change
-    after: str  # the definition the change left, as libvirt stored it
-    what: str  # "Assign GeForce GTX 1080 to win11", for the Undo button's tooltip
-
-
-def show_stale(page: VmsPage, title: str, err: StaleDefinitionError) -> None:
-    page.status.setText(f"{title}: {err}.")
-    intro = (
-        f"Nothing was changed: {err}. This is what changed (our preview, then the definition now); "
-        "look again and retry."
-    )
-    dialogs.show_refused(page, title, intro, err.diff)
+def show_stale(page: VmsPage, title: str, err: DefinitionChangedError) -> None:
+    """A refused compare-and-swap: say so, and show what changed (the preview, then the definition now)."""
+    page.status.setText(f"{title}: {err}")
+    dialogs.show_refused(page, title, str(err), err.diff or "(the definition is gone)")
 
 
 class UndoStack(QObject):
@@ -64,10 +33,14 @@ class UndoStack(QObject):
     def __init__(self, page: VmsPage) -> None:
         super().__init__(page)
         self.page = page
-        self.entries: list[UndoEntry] = []
+        self.entries: list[HistoryEntry] = []
 
     def __len__(self) -> int:
         return len(self.entries)
+
+    @property
+    def host(self) -> str:
+        return self.page.host.source if self.page.host is not None else ""
 
     @property
     def can_undo(self) -> bool:
@@ -76,13 +49,27 @@ class UndoStack(QObject):
     def tooltip(self) -> str:
         return f"Undo: {self.entries[-1].what} (Ctrl+Z)" if self.entries else "Nothing to undo"
 
-    def push(self, entry: UndoEntry) -> None:
+    def reload(self) -> None:
+        """Read the history (a small file) off the GUI thread for the open connections and this host."""
+        uris, host = list(self.page.connections.controllers), self.host
+
+        def read() -> list[HistoryEntry]:
+            history = History()
+            return sorted((e for u in uris for e in history.entries(u, host)), key=lambda e: e.at)
+
+        self.page.runner.run(read, self._loaded)
+
+    def _loaded(self, entries: list[HistoryEntry]) -> None:
+        self.entries = list(entries)
+        self.changed.emit()
+
+    def push(self, entry: HistoryEntry) -> None:
         self.entries.append(entry)
         self.changed.emit()
 
     def forget(self, uri: str, name: str) -> None:
-        """A deleted VM has nothing to undo."""
-        self.entries = [e for e in self.entries if (e.uri, e.name) != (uri, name)]
+        """A VM deleted here has nothing left to undo in this window."""
+        self.entries = [e for e in self.entries if (e.uri, e.vm) != (uri, name)]
         self.changed.emit()
 
     def undo(self) -> None:
@@ -91,33 +78,34 @@ class UndoStack(QObject):
         entry = self.entries.pop()  # at once: a second Ctrl+Z must not undo the same change twice
         self.changed.emit()
 
-        def done(_xml: object) -> None:
+        def done(_result: object) -> None:
             self.page.status.setText(f"Undone: {entry.what}.")
             self.page.refresh(entry.uri)
 
         def failed(err: BaseException) -> None:
-            if isinstance(err, StaleDefinitionError):
-                show_stale(self.page, "Could not undo", err)
-                return
             self.entries.append(entry)
             self.changed.emit()
+            if isinstance(err, DefinitionChangedError):
+                show_stale(self.page, "Could not undo", err)
+                return
             self.page.status.setText(f"Could not undo: {errors.describe(err)[0]}")
             errors.show_exception(self.page, "Could not undo", err)
 
         ctrl = self.page.connections.get(entry.uri)
         assert ctrl is not None
-        ctrl.run(lambda hv: define_if_unchanged(hv, entry.name, entry.after, entry.before), done, failed)
+        ctrl.run(lambda hv: undo_entry(hv, entry), done, failed)
 
     def define(self, uri: str, name: str, old_xml: str, new_xml: str, what: str) -> None:
         """Apply a previewed change as a compare-and-swap and make it undoable."""
+        host = self.host
 
-        def done(after: object) -> None:
-            self.push(UndoEntry(uri, name, old_xml, str(after), what))
+        def done(entry: HistoryEntry) -> None:
+            self.push(entry)
             self.page.status.setText(f"{what}. Undo with Ctrl+Z.")
             self.page.refresh(uri)
 
         def failed(err: BaseException) -> None:
-            if isinstance(err, StaleDefinitionError):
+            if isinstance(err, DefinitionChangedError):
                 show_stale(self.page, f"Not applied to {name}", err)
                 self.page.refresh(uri)
             else:
@@ -125,4 +113,4 @@ class UndoStack(QObject):
 
         ctrl = self.page.connections.get(uri)
         if ctrl is not None:
-            ctrl.run(lambda hv: define_if_unchanged(hv, name, old_xml, new_xml), done, failed)
+            ctrl.run(lambda hv: apply_define(hv, name, old_xml, new_xml, host=host, what=what), done, failed)

@@ -9,8 +9,8 @@ from typing import TYPE_CHECKING
 from PySide6.QtGui import QAction
 from PySide6.QtWidgets import QMenu, QToolBar
 
+from vfiodeck.core.vm.inventory import DomainRow
 from vfiodeck.gui.actions import ActionRegistry
-from vfiodeck.gui.vms.connection import DomainRow
 
 if TYPE_CHECKING:
     from vfiodeck.gui.vms.page import VmsPage

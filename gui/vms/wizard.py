@@ -1,50 +1,36 @@
 """The new-VM wizard: the guest, storage, devices, pinning, then a readable review.
 
-Choices become a ``VmSpec``; ``core/vm/newvm.py`` checks it (``spec_problems``) and turns it into
-XML, ``core/plan`` says which devices go together and plans the pinning. Every libvirt call (the
-storage pools, the pool and volume creation, the define with libvirt's schema validation) is a job
-on the connection's queue; a refusal is shown in words and the wizard stays open.
+The pages collect ``NewVmChoices``; ``core.plan.newvm.plan_new_vm`` turns them into the definition,
+its problems (which keep Next or Finish off) and notes, and ``define_new_vm`` creates the disk (and,
+with the user's consent, the storage pool) and defines the VM as a compare-and-swap recorded in the
+history, so the new VM can be undone too. Every libvirt call is a job on the connection's queue; a
+refusal is shown in words and the wizard stays open.
 """
 
 from __future__ import annotations
 
-import dataclasses
 from collections.abc import Collection
+from dataclasses import replace
 
-import libvirt
 from PySide6.QtCore import Signal
 from PySide6.QtWidgets import QWidget, QWizard
 
 from vfiodeck.core.host.model import HostModel
+from vfiodeck.core.plan.newvm import DiskChoice, NewVmChoices, NewVmPlan, define_new_vm, plan_new_vm
 from vfiodeck.core.vm.connection import Hypervisor
-from vfiodeck.core.vm.errors import VmError
-from vfiodeck.core.vm.newvm import DiskSpec, VmSpec, build_domain_xml, spec_problems
-from vfiodeck.core.vm.storage import create_volume
+from vfiodeck.core.vm.history import HistoryEntry
+from vfiodeck.core.vm.inventory import connection_label
+from vfiodeck.core.vm.storage import pool_for
 from vfiodeck.gui import errors
-from vfiodeck.gui.vms.connection import ConnectionController, connection_label
-from vfiodeck.gui.vms.wizard_basics import BasicsPage, resource_notes
+from vfiodeck.gui.vms.connection import ConnectionController
+from vfiodeck.gui.vms.wizard_basics import BasicsPage
 from vfiodeck.gui.vms.wizard_devices import DevicesPage, PinningPage
-from vfiodeck.gui.vms.wizard_review import ReviewPage, Summary
-from vfiodeck.gui.vms.wizard_storage import DiskChoice, StoragePage, create_dir_pool, pool_folders
-
-
-def create_vm(hv: Hypervisor, xml: str, name: str, disk: DiskChoice) -> str:
-    """Finish, on the connection's queue: re-check the name, make the pool and the image, define."""
-    if name in {d.name for d in hv.list_domains()}:
-        raise VmError(f"A VM named “{name}” already exists on {connection_label(hv.uri)}.")
-    if disk.path is not None and disk.size_gib is not None:
-        if disk.create_pool is not None:
-            create_dir_pool(hv, disk.create_pool, disk.path.rsplit("/", 1)[0] or "/")
-        try:
-            hv.conn.storageVolLookupByPath(disk.path)  # there already: use it as it is
-        except libvirt.libvirtError:
-            create_volume(hv, disk.path, disk.size_gib)
-    hv.define(xml, validate=True)
-    return name
+from vfiodeck.gui.vms.wizard_review import ReviewPage
+from vfiodeck.gui.vms.wizard_storage import StoragePage
 
 
 class NewVmWizard(QWizard):
-    defined = Signal(str)
+    defined = Signal(object)  # the HistoryEntry of the define (undo removes the VM again)
 
     def __init__(
         self,
@@ -59,90 +45,99 @@ class NewVmWizard(QWizard):
         self.setWindowTitle("New passthrough VM")
         self.ctrl = ctrl
         self.host = host
-        self.basics = BasicsPage(host, existing)
+        self.basics = BasicsPage(existing)
         self.storage = StoragePage()
         self.devices = DevicesPage(host, allowed)
         self.pinning = PinningPage(host)
         self.review = ReviewPage()
         for page in (self.basics, self.storage, self.devices, self.pinning, self.review):
             self.addPage(page)
+        self.basics.problems = self._basics_problems
+        self.storage.check_pool = self._check_pool
         self.basics.name.textChanged.connect(lambda text: self.storage.follow_name(text.strip()))
         self.basics.preset.currentTextChanged.connect(lambda _t: self._preset_changed())
         self.currentIdChanged.connect(self._entered)
         self._defining = False
         self._preset_changed()
         self.resize(820, 660)
-        ctrl.run(pool_folders, self.storage.set_pools, lambda _err: self.storage.set_pools({}))
+
+    def _check_pool(self, directory: str) -> None:
+        def failed(err: BaseException) -> None:
+            self.storage.set_pool(None)
+            self.storage.pool_note.setText(f"Could not read the storage pools: {errors.describe(err)[0]}")
+
+        self.ctrl.run(lambda hv: pool_for(hv, directory), self.storage.set_pool, failed)
 
     def _preset_changed(self) -> None:
-        self.storage.show_drivers_iso(self.basics.is_windows)
+        self.storage.show_virtio(self.basics.is_windows)
 
     def _entered(self, _id: int) -> None:
         page = self.currentPage()
         if page is self.pinning:
-            self.pinning.refresh(
-                self.basics.vcpus.value(), self.basics.memory.value(), self.devices.addresses()
-            )
+            self.pinning.show_plan(self.plan())
         elif page is self.review:
             self.refresh_review()
 
-    def spec(self) -> VmSpec:
-        path, _size = self.storage.disk()
-        drivers = self.storage.drivers_iso.text().strip() if self.basics.is_windows else ""
-        return dataclasses.replace(
-            self.basics.spec(),
-            disk=DiskSpec.for_path(path) if path else None,
-            iso=self.storage.iso.text().strip() or None,
-            drivers_iso=drivers or None,
-            hostdevs=self.devices.addresses(),
-            hostdev_ids=self.devices.device_ids(),
-            pinning=self.pinning.plan,
-            hugepages=self.pinning.hugepages.isChecked(),
+    def choices(self) -> NewVmChoices:
+        b = self.basics
+        windows = b.is_windows
+        return NewVmChoices(
+            name=b.name.text().strip(),
+            memory_mib=b.memory.value(),
+            vcpus=b.vcpus.value(),
+            preset="windows11" if windows else "linux",
+            uefi=b.uefi.isChecked(),
+            secure_boot=b.uefi.isChecked() and b.secure_boot.isChecked(),
+            tpm=b.tpm.isChecked(),
+            hyperv=b.hyperv.isChecked(),
+            devices=self.devices.devices(),
+            take_blockers=self.devices.take_blockers(),
             hide_hypervisor=self.devices.hide_hv.isChecked(),
+            pin=self.pinning.pin.isChecked(),
+            hugepages=self.pinning.hugepages.isChecked(),
+            disk=self.storage.choice(),
+            iso=self.storage.iso.text().strip() or None,
+            virtio_iso=(self.storage.virtio_iso.text().strip() or None) if windows else None,
         )
 
-    def warnings(self, spec: VmSpec) -> tuple[str, ...]:
-        _stop, notes = resource_notes(self.host, spec.memory_mib, spec.vcpus)
-        node = self.pinning.node_memory_note(spec.memory_mib)
-        if (
-            self.basics.is_windows
-            and spec.disk is not None
-            and spec.disk.bus == "virtio"
-            and not spec.drivers_iso
-        ):
-            notes.append(
-                "Windows' installer has no virtio disk driver: add the virtio-win ISO on the storage page."
-            )
-        return tuple([*notes, *([node] if node else [])])
+    def plan(self) -> NewVmPlan:
+        return plan_new_vm(self.host, self.choices())
+
+    def _basics_problems(self) -> list[str]:
+        """The first page's part of the plan: name, memory, vCPUs, firmware (no disk, no devices)."""
+        basics = replace(self.choices(), devices=(), disk=DiskChoice("none"), iso=None, virtio_iso=None)
+        return list(plan_new_vm(self.host, basics).problems)
+
+    def pool_to_create(self) -> str | None:
+        if not (self.storage.missing_pool and self.storage.create_pool.isChecked()):
+            return None
+        return self.storage.create_pool.text().split("“", 1)[-1].split("”", 1)[0]
 
     def refresh_review(self) -> None:
-        spec = self.spec()
-        summary = Summary(
-            spec,
-            self.storage.choice(),
-            self.devices.blockers_taken(),
-            self.warnings(spec),
-            connection_label(self.ctrl.uri),
-        )
-        self.review.set_summary(self.host, summary, build_domain_xml(spec), spec_problems(spec))
+        self.review.set_plan(self.plan(), connection_label(self.ctrl.uri), self.pool_to_create())
 
     def accept(self) -> None:
         """Define on the connection's queue; close only when libvirt took it."""
         if self._defining:
             return
-        spec = self.spec()
-        problems = spec_problems(spec) + self.basics.problems()
+        plan = self.plan()
+        problems = [p for p in [self.basics.name_problem(), *plan.problems] if p]
         if problems:  # e.g. a relative disk path typed on the storage page
             self.review.error.setText(" ".join(dict.fromkeys(problems)))
             return
-        xml, disk = build_domain_xml(spec), self.storage.choice()
+        host = self.host.source if self.host is not None else ""
+        create_pool = self.pool_to_create() is not None
         self._defining = True
         self.button(QWizard.WizardButton.FinishButton).setEnabled(False)
-        self.ctrl.run(lambda hv: create_vm(hv, xml, spec.name, disk), self._defined, self._failed)
 
-    def _defined(self, name: object) -> None:
+        def work(hv: Hypervisor) -> HistoryEntry:
+            return define_new_vm(hv, plan, plan.disk, host=host, create_pool=create_pool)
+
+        self.ctrl.run(work, self._defined, self._failed)
+
+    def _defined(self, entry: HistoryEntry) -> None:
         self._defining = False
-        self.defined.emit(str(name))
+        self.defined.emit(entry)
         super().accept()
 
     def _failed(self, err: BaseException) -> None:

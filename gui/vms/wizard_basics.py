@@ -1,56 +1,24 @@
 """The wizard's first page: what kind of guest, its name (checked against the connection's VMs as
-you type), memory and vCPUs (checked against the host), firmware."""
+you type), memory and vCPUs (checked against the host by ``plan_new_vm``), firmware."""
 
 from __future__ import annotations
 
-from collections.abc import Collection
+from collections.abc import Callable, Collection
 
 from PySide6.QtWidgets import QCheckBox, QComboBox, QFormLayout, QLabel, QLineEdit, QSpinBox, QWizardPage
 
-from vfiodeck.core.host.model import HostModel
-from vfiodeck.core.vm.newvm import VmSpec, spec_problems
-
-# name: (UEFI, secure boot, TPM, Hyper-V enlightenments, subtitle)
+# label: (core preset, UEFI, Secure Boot, TPM, Hyper-V, subtitle)
 PRESETS = {
-    "Windows 11": (True, True, True, True, "Windows 11 needs UEFI, Secure Boot and a TPM 2.0: all on."),
-    "Windows 10": (True, False, False, True, "UEFI with Hyper-V enlightenments (faster Windows guests)."),
-    "Linux": (True, False, False, False, "UEFI; Secure Boot only if your distribution signs its kernel."),
-    "Other": (False, False, False, False, "Legacy BIOS, nothing else assumed."),
+    "Windows 11": ("windows11", True, True, True, True, "Windows 11 needs UEFI, Secure Boot and a TPM 2.0."),
+    "Linux or other": ("linux", True, False, False, False, "UEFI; Secure Boot if your distribution signs."),
 }
 
 
-def host_memory_mib(host: HostModel | None) -> int | None:
-    nodes = host.topology.numa_nodes if host is not None else ()
-    sizes = [n.memory_mib for n in nodes]
-    return sum(s for s in sizes if s is not None) if sizes and None not in sizes else None
-
-
-def resource_notes(host: HostModel | None, memory_mib: int, vcpus: int) -> tuple[list[str], list[str]]:
-    """(problems that stop the wizard, warnings it shows) for the memory and vCPUs asked for."""
-    problems: list[str] = []
-    warnings: list[str] = []
-    total = host_memory_mib(host)
-    if total is not None and memory_mib > total:
-        problems.append(
-            f"{memory_mib / 1024:.0f} GiB is more memory than the host has ({total / 1024:.0f} GiB)."
-        )
-    elif total is not None and memory_mib > total - 2048:
-        warnings.append(
-            f"The host keeps less than 2 GiB of its {total / 1024:.0f} GiB: it may start swapping."
-        )
-    cpus = len(host.topology.cpus) if host is not None else 0
-    if cpus and vcpus > cpus:
-        warnings.append(f"{vcpus} vCPUs on {cpus} host CPUs: the guest will be slower, not faster.")
-    elif cpus and vcpus == cpus:
-        warnings.append("Every host CPU goes to the guest: pinning keeps one core for the host.")
-    return problems, warnings
-
-
 class BasicsPage(QWizardPage):
-    def __init__(self, host: HostModel | None, existing: Collection[str] = ()) -> None:
+    def __init__(self, existing: Collection[str] = ()) -> None:
         super().__init__()
-        self.host = host
         self.existing = set(existing)
+        self.problems: Callable[[], list[str]] = lambda: []  # the wizard's plan says what is wrong
         self.setTitle("The VM")
         form = QFormLayout(self)
         self.preset = QComboBox()
@@ -80,18 +48,14 @@ class BasicsPage(QWizardPage):
         self.problem.setWordWrap(True)
         self.problem.setStyleSheet("color: #b71c1c")
         form.addRow(self.problem)
-        self.warning = QLabel()
-        self.warning.setWordWrap(True)
-        self.warning.setStyleSheet("color: #8a5300")
-        form.addRow(self.warning)
         self.preset.currentTextChanged.connect(self.apply_preset)
         for signal in (self.name.textChanged, self.memory.valueChanged, self.vcpus.valueChanged):
             signal.connect(lambda *_a: self.completeChanged.emit())
         self.uefi.toggled.connect(lambda _on: self.completeChanged.emit())
         self.apply_preset(self.preset.currentText())
 
-    def apply_preset(self, name: str) -> None:
-        uefi, secure_boot, tpm, hyperv, subtitle = PRESETS[name]
+    def apply_preset(self, label: str) -> None:
+        _preset, uefi, secure_boot, tpm, hyperv, subtitle = PRESETS[label]
         self.uefi.setChecked(uefi)
         self.secure_boot.setEnabled(uefi)
         self.secure_boot.setChecked(secure_boot)
@@ -100,35 +64,22 @@ class BasicsPage(QWizardPage):
         self.setSubTitle(f"A q35 machine. {subtitle}")
 
     @property
-    def is_windows(self) -> bool:
-        return self.preset.currentText().startswith("Windows")
+    def preset_key(self) -> str:
+        return PRESETS[self.preset.currentText()][0]
 
-    def spec(self) -> VmSpec:
-        """This page's part of the VM (the others add theirs in ``NewVmWizard.spec``)."""
-        uefi = self.uefi.isChecked()
-        return VmSpec(
-            name=self.name.text().strip(),
-            memory_mib=self.memory.value(),
-            vcpus=self.vcpus.value(),
-            firmware="efi" if uefi else "bios",
-            secure_boot=uefi and self.secure_boot.isChecked(),
-            tpm=self.tpm.isChecked(),
-            hyperv=self.hyperv.isChecked(),
+    @property
+    def is_windows(self) -> bool:
+        return self.preset_key == "windows11"
+
+    def name_problem(self) -> str:
+        name = self.name.text().strip()
+        return (
+            f"A VM named “{name}” already exists on this connection: pick another name."
+            if name in self.existing
+            else ""
         )
 
-    def problems(self) -> list[str]:
-        spec = self.spec()
-        problems = spec_problems(spec)
-        if spec.name in self.existing:
-            problems.insert(
-                0, f"A VM named “{spec.name}” already exists on this connection: pick another name."
-            )
-        stop, _warnings = resource_notes(self.host, spec.memory_mib, spec.vcpus)
-        return problems + stop
-
     def isComplete(self) -> bool:  # noqa: N802
-        problems = self.problems()
+        problems = [p for p in [self.name_problem(), *self.problems()] if p]
         self.problem.setText(problems[0] if problems else "")
-        _stop, warnings = resource_notes(self.host, self.memory.value(), self.vcpus.value())
-        self.warning.setText("\n".join(f"⚠ {w}" for w in warnings))
         return not problems

@@ -7,13 +7,15 @@ shares it with, by name, in a second box under it; only ticking that box takes t
 
 from __future__ import annotations
 
+from html import escape
+
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QCheckBox, QLabel, QTreeWidget, QTreeWidgetItem, QVBoxLayout, QWizardPage
 
 from vfiodeck.core.host.candidates import find_candidates
 from vfiodeck.core.host.model import Candidate, HostModel
-from vfiodeck.core.plan.assign import HIDE_HYPERVISOR_WHY, functions_and_blockers, is_nvidia_consumer_gpu
-from vfiodeck.core.plan.pinning import PinningPlan, plan_pinning
+from vfiodeck.core.plan.assign import HIDE_HYPERVISOR_WHY, NoteKind, is_nvidia_consumer_gpu
+from vfiodeck.core.plan.newvm import NewVmPlan
 from vfiodeck.gui.vms.domain_model import device_label
 
 CHECKED, UNCHECKED = Qt.CheckState.Checked, Qt.CheckState.Unchecked
@@ -92,28 +94,18 @@ class DevicesPage(QWizardPage):
         """Ticked cards whose group is shared but whose "also pass" box is not ticked."""
         return [c for c, take in self._chosen() if c.blockers and not take]
 
-    def addresses(self) -> tuple[str, ...]:
-        if self.host is None:
-            return ()
-        found: list[str] = []
-        for cand, take in self._chosen():
-            if cand.blockers and not take:
-                continue
-            found.extend(functions_and_blockers(self.host, cand.functions, take_blockers=take)[0])
-        return tuple(sorted(set(found)))
+    def devices(self) -> tuple[str, ...]:
+        """The functions of the ticked cards (their groups' other devices come from ``take_blockers``)."""
+        return tuple(a for cand, _take in self._chosen() for a in cand.functions)
 
-    def blockers_taken(self) -> tuple[str, ...]:
-        return tuple(sorted({b for c, take in self._chosen() if take for b in c.blockers}))
-
-    def device_ids(self) -> tuple[tuple[str, str], ...]:
-        if self.host is None:
-            return ()
-        devices = (self.host.device(a) for a in self.addresses())
-        return tuple((d.address, d.ids) for d in devices if d is not None and d.ids is not None)
+    def take_blockers(self) -> bool:
+        """Every ticked card that shares its group has its "also pass" box ticked (else the page
+        stays incomplete), so one flag for the plan says it all."""
+        return any(take for _cand, take in self._chosen())
 
     def _changed(self, _item: QTreeWidgetItem, _column: int) -> None:
         host = self.host
-        nvidia = host is not None and any(is_nvidia_consumer_gpu(host.device(a)) for a in self.addresses())
+        nvidia = host is not None and any(is_nvidia_consumer_gpu(host.device(a)) for a in self.devices())
         if nvidia and not self.hide_hv.isChecked():
             self.hide_hv.setChecked(True)
         waiting = self.waiting()
@@ -134,13 +126,11 @@ class PinningPage(QWizardPage):
         super().__init__()
         self.setTitle("CPU pinning and memory")
         self.setSubTitle("vCPUs on whole cores of one NUMA node near the device; the host keeps a core.")
-        self.host = host
         layout = QVBoxLayout(self)
         has_cpus = host is not None and bool(host.topology.cpus)
         self.pin = QCheckBox("Pin vCPUs from the host topology")
         self.pin.setChecked(has_cpus)
         self.pin.setEnabled(has_cpus)
-        self.pin.toggled.connect(lambda _on: self.initializePage())
         layout.addWidget(self.pin)
         self.summary = QLabel()
         self.summary.setWordWrap(True)
@@ -152,32 +142,15 @@ class PinningPage(QWizardPage):
         self.hugepages = QCheckBox("Back the memory with huge pages (reserved on the kernel command line)")
         layout.addWidget(self.hugepages)
         layout.addStretch(1)
-        self.plan: PinningPlan | None = None
 
-    def plan_for(self, vcpus: int, addresses: tuple[str, ...]) -> PinningPlan | None:
-        if self.host is None or not self.pin.isChecked():
-            return None
-        nodes = [d.numa_node for a in addresses if (d := self.host.device(a)) is not None]
-        return plan_pinning(self.host.topology, vcpus, device_nodes=nodes)
-
-    def node_memory_note(self, memory_mib: int) -> str:
-        """A warning when the VM's memory does not fit the node its vCPUs are pinned to."""
-        if self.plan is None or self.plan.node is None or self.host is None:
-            return ""
-        node = next((n for n in self.host.topology.numa_nodes if n.id == self.plan.node), None)
-        if node is None or node.memory_mib is None or memory_mib <= node.memory_mib:
-            return ""
-        return (
-            f"NUMA node {node.id} has {node.memory_mib / 1024:.0f} GiB; the VM's {memory_mib / 1024:.0f} GiB "
-            "does not fit in it, so part of its memory will be on another node (slower for the vCPUs)."
-        )
-
-    def refresh(self, vcpus: int, memory_mib: int, addresses: tuple[str, ...]) -> None:
-        self.plan = self.plan_for(vcpus, addresses)
-        if self.plan is None:
-            self.summary.setText("No pinning: the host's scheduler places the vCPUs.")
+    def show_plan(self, plan: NewVmPlan) -> None:
+        pinning = plan.pinning
+        if pinning is None:
+            why = " (fix the problems first)" if plan.problems else ""
+            self.summary.setText(f"No pinning{why}: the host's scheduler places the vCPUs.")
         else:
-            pins = ", ".join(f"vCPU {v}→CPU {c}" for v, c in enumerate(self.plan.vcpupin))
-            reasons = "".join(f"<li>{r}</li>" for r in self.plan.reasons)
+            pins = ", ".join(f"vCPU {v}→CPU {c}" for v, c in enumerate(pinning.vcpupin))
+            reasons = "".join(f"<li>{escape(r)}</li>" for r in pinning.reasons)
             self.summary.setText(f"<p><b>{pins or 'Nothing pinned'}</b></p><ul>{reasons}</ul>")
-        self.memory_note.setText(self.node_memory_note(memory_mib))
+        kinds = (NoteKind.MEMORY_OVER_NODE, NoteKind.PINNING_SHORT)
+        self.memory_note.setText("\n".join(f"⚠ {n.text}" for n in plan.notes if n.kind in kinds))

@@ -1,17 +1,15 @@
 """The wizard's storage page: a new qcow2 image named after the VM in a libvirt storage pool, an
 image or block device you have, or none; the installer ISO and, for Windows, the virtio-win ISO.
 
-On a fresh libvirt no pool holds /var/lib/libvirt/images: the page says so and asks before creating
-the ``default`` directory pool there (or a pool for the folder the user picked)."""
+On a fresh libvirt no pool holds /var/lib/libvirt/images: the page says so and creating the
+``default`` directory pool there is a box the user ticks (or they pick another folder)."""
 
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
+from collections.abc import Callable
 from pathlib import Path
 
-import libvirt
-from lxml import etree
 from PySide6.QtWidgets import (
     QButtonGroup,
     QCheckBox,
@@ -27,45 +25,12 @@ from PySide6.QtWidgets import (
     QWizardPage,
 )
 
-from vfiodeck.core.vm.connection import Hypervisor
-from vfiodeck.core.vm.errors import translate
+from vfiodeck.core.plan.newvm import DEFAULT_IMAGE_DIR, DiskChoice
 
-DEFAULT_FOLDER = "/var/lib/libvirt/images"
-VIRTIO_WIN = "/usr/share/virtio-win/virtio-win.iso"  # where Fedora's and Debian's packages put it
-
-
-@dataclass(frozen=True)
-class DiskChoice:
-    path: str | None  # None: no disk
-    size_gib: int | None  # None: an existing image or device
-    create_pool: str | None = None  # a pool to create for the folder first (the user agreed)
-
-
-def pool_folders(hv: Hypervisor) -> dict[str, str]:
-    """Folder -> pool name for every directory-like pool. Blocking."""
-    try:
-        found = {}
-        for pool in hv.conn.listAllStoragePools(0):
-            target = etree.fromstring(pool.XMLDesc(0).encode()).findtext("target/path")
-            if target:
-                found[os.path.normpath(target)] = pool.name()
-        return found
-    except libvirt.libvirtError as err:
-        raise translate(err) from err
-
-
-def create_dir_pool(hv: Hypervisor, name: str, folder: str) -> None:
-    """Define, build, start and autostart a directory pool ``name`` at ``folder``. Blocking."""
-    root = etree.Element("pool", type="dir")
-    etree.SubElement(root, "name").text = name
-    etree.SubElement(etree.SubElement(root, "target"), "path").text = folder
-    try:
-        pool = hv.conn.storagePoolDefineXML(etree.tostring(root, encoding="unicode"), 0)
-        pool.build(0)
-        pool.create(0)
-        pool.setAutostart(1)
-    except libvirt.libvirtError as err:
-        raise translate(err) from err
+VIRTIO_WIN = "/usr/share/virtio-win/virtio-win.iso"  # where Fedora's virtio-win package puts it
+VIRTIO_WIN_URL = (
+    "https://fedorapeople.org/groups/virt/virtio-win/direct-downloads/stable-virtio/virtio-win.iso"
+)
 
 
 def _browse_row(edit: QLineEdit, title: str, folder: bool = False) -> QWidget:
@@ -77,11 +42,10 @@ def _browse_row(edit: QLineEdit, title: str, folder: bool = False) -> QWidget:
 
     def pick() -> None:
         start = edit.text() or str(Path.home())
-        path = (
-            QFileDialog.getExistingDirectory(row, title, start)
-            if folder
-            else QFileDialog.getOpenFileName(row, title, start)[0]
-        )
+        if folder:
+            path = QFileDialog.getExistingDirectory(row, title, start)
+        else:
+            path = QFileDialog.getOpenFileName(row, title, start, "Disc images (*.iso);;All files (*)")[0]
         if path:
             edit.setText(path)
 
@@ -95,18 +59,17 @@ class StoragePage(QWizardPage):
         super().__init__()
         self.setTitle("Storage")
         self.setSubTitle("A new qcow2 image in a libvirt storage pool, or an image or block device you have.")
+        self.check_pool: Callable[[str], None] = lambda _folder: None  # the wizard asks libvirt
         form = QFormLayout(self)
         self.kind = QButtonGroup(self)
-        self.new = QRadioButton("New qcow2 image")
+        self.new = QRadioButton("New qcow2 image, named after the VM")
         self.existing = QRadioButton("Existing image or block device")
         self.none = QRadioButton("No disk for now")
         for i, button in enumerate((self.new, self.existing, self.none)):
             self.kind.addButton(button, i)
         self.new.setChecked(True)
-        self.folder = QLineEdit(DEFAULT_FOLDER)
-        self.file_name = QLineEdit("win11.qcow2")
-        self._name_follows = True  # the file follows the VM's name until the user types one
-        self.file_name.textEdited.connect(lambda _t: setattr(self, "_name_follows", False))
+        self.folder = QLineEdit(DEFAULT_IMAGE_DIR)
+        self.image = QLabel()
         self.disk_size = QSpinBox()
         self.disk_size.setRange(1, 65536)
         self.disk_size.setValue(128)
@@ -119,81 +82,82 @@ class StoragePage(QWizardPage):
         self.existing_path.setPlaceholderText("/dev/disk/by-id/nvme-… or /path/to/image.qcow2")
         self.iso = QLineEdit()
         self.iso.setPlaceholderText("/path/to/Win11.iso (optional)")
-        self.drivers_iso = QLineEdit(VIRTIO_WIN if os.path.exists(VIRTIO_WIN) else "")
-        self.drivers_iso.setPlaceholderText(
-            "virtio-win.iso: Windows' drivers for the virtio disk and network"
+        self.virtio_iso = QLineEdit(VIRTIO_WIN if os.path.exists(VIRTIO_WIN) else "")
+        self.virtio_iso.setPlaceholderText("virtio-win.iso: Windows' drivers for virtio disks and network")
+        self.virtio_note = QLabel(
+            f"Get it from <a href='{VIRTIO_WIN_URL}'>fedorapeople.org (virtio-win)</a>."
         )
+        self.virtio_note.setOpenExternalLinks(True)
         form.addRow(self.new)
         form.addRow("Folder:", _browse_row(self.folder, "Folder for the image", folder=True))
-        form.addRow("File:", self.file_name)
+        form.addRow("Image:", self.image)
         form.addRow("Size:", self.disk_size)
         form.addRow(self.pool_note)
         form.addRow(self.create_pool)
         form.addRow(self.existing)
-        form.addRow("Image:", _browse_row(self.existing_path, "Disk image"))
+        form.addRow("Path:", _browse_row(self.existing_path, "Disk image"))
         form.addRow(self.none)
         form.addRow("Installer ISO:", _browse_row(self.iso, "Installer ISO"))
-        self.drivers_label = QLabel("Drivers ISO:")
-        self.drivers_row = _browse_row(self.drivers_iso, "virtio-win ISO")
-        form.addRow(self.drivers_label, self.drivers_row)
-        self.pools: dict[str, str] | None = None  # folder -> pool, read when the page opens
-        self.missing_pool = False
-        self.folder.textChanged.connect(self.update_pool_note)
+        self.virtio_label = QLabel("Drivers ISO:")
+        self.virtio_row = _browse_row(self.virtio_iso, "virtio-win ISO")
+        form.addRow(self.virtio_label, self.virtio_row)
+        form.addRow("", self.virtio_note)
+        self.vm_name = "win11"
+        self.pool: str | None = None  # the pool holding the folder; None: none (or not known yet)
+        self.pool_known = False
+        self.folder.editingFinished.connect(lambda: self.check_pool(self.directory()))
+        self.folder.textChanged.connect(lambda _t: self.set_pool(None, known=False))
         self.create_pool.toggled.connect(lambda _on: self.completeChanged.emit())
-        self.kind.idToggled.connect(lambda *_a: self.update_pool_note())
+        self.kind.idToggled.connect(lambda *_a: self.set_pool(self.pool, self.pool_known))
+        self.follow_name(self.vm_name)
+
+    def directory(self) -> str:
+        return os.path.normpath(self.folder.text().strip() or DEFAULT_IMAGE_DIR)
 
     def follow_name(self, vm: str) -> None:
-        if self._name_follows and vm:
-            self.file_name.setText(f"{vm}.qcow2")
+        self.vm_name = vm
+        self.image.setText(os.path.join(self.directory(), f"{vm or '…'}.qcow2"))
 
-    def show_drivers_iso(self, windows: bool) -> None:
-        self.drivers_label.setVisible(windows)
-        self.drivers_row.setVisible(windows)
+    def show_virtio(self, windows: bool) -> None:
+        for widget in (self.virtio_label, self.virtio_row, self.virtio_note):
+            widget.setVisible(windows)
 
-    def set_pools(self, pools: dict[str, str] | None) -> None:
-        self.pools = pools
-        self.update_pool_note()
-
-    def update_pool_note(self) -> None:
-        folder = os.path.normpath(self.folder.text().strip() or DEFAULT_FOLDER)
-        missing = self.new.isChecked() and self.pools is not None and folder not in self.pools
-        if self.pools is None:
-            self.pool_note.setText("Reading the storage pools…" if self.new.isChecked() else "")
-        elif not missing:
-            pool = self.pools.get(folder)
-            self.pool_note.setText(f"The image goes into the storage pool “{pool}”." if pool else "")
+    def set_pool(self, pool: str | None, known: bool = True) -> None:
+        self.pool, self.pool_known = pool, known
+        self.follow_name(self.vm_name)
+        missing = self.missing_pool
+        if not self.new.isChecked():
+            self.pool_note.setText("")
+        elif not known:
+            self.pool_note.setText("Looking for the storage pool of this folder…")
+        elif pool is not None:
+            self.pool_note.setText(f"The image goes into the storage pool “{pool}”.")
         else:
             self.pool_note.setText(
-                f"No libvirt storage pool holds {folder} yet: create one (below), pick another folder, "
-                "or use an existing image."
+                f"No libvirt storage pool holds {self.directory()} yet (a fresh libvirt has none): let VFIO "
+                "Deck create one, pick another folder, or use an existing image."
             )
-            self.create_pool.setText(f"Create the storage pool “{self.pool_name(folder)}” for {folder}")
-        self.missing_pool = missing
+            name = "default" if self.directory() == DEFAULT_IMAGE_DIR else os.path.basename(self.directory())
+            self.create_pool.setText(f"Create the directory storage pool “{name}” for {self.directory()}")
         self.create_pool.setVisible(missing)
         self.completeChanged.emit()
 
-    def pool_name(self, folder: str) -> str:
-        taken = set((self.pools or {}).values())
-        if folder == DEFAULT_FOLDER and "default" not in taken:
-            return "default"
-        base = os.path.basename(folder) or "images"
-        return base if base not in taken else f"{base}-vfiodeck"
+    @property
+    def missing_pool(self) -> bool:
+        return self.new.isChecked() and self.pool_known and self.pool is None
 
     def choice(self) -> DiskChoice:
         if self.new.isChecked():
-            folder = os.path.normpath(self.folder.text().strip() or DEFAULT_FOLDER)
-            name = self.file_name.text().strip()
-            if name and not name.endswith(".qcow2"):
-                name += ".qcow2"  # the volume new_volume_xml makes is named so
-            pool = self.pool_name(folder) if self.missing_pool and self.create_pool.isChecked() else None
-            return DiskChoice(os.path.join(folder, name) if name else None, self.disk_size.value(), pool)
+            return DiskChoice("new", self.directory(), self.disk_size.value())
         if self.existing.isChecked():
-            return DiskChoice(self.existing_path.text().strip() or None, None)
-        return DiskChoice(None, None)
+            return DiskChoice("existing", path=self.existing_path.text().strip() or None)
+        return DiskChoice("none")
 
-    def disk(self) -> tuple[str | None, int | None]:
-        choice = self.choice()
-        return choice.path, choice.size_gib
+    def initializePage(self) -> None:  # noqa: N802
+        if not self.pool_known:
+            self.check_pool(self.directory())
 
     def isComplete(self) -> bool:  # noqa: N802
+        if self.new.isChecked() and not self.pool_known:
+            return False
         return not (self.missing_pool and not self.create_pool.isChecked())

@@ -9,15 +9,20 @@ from pathlib import Path
 import pytest
 
 from tests.hostbuilder import scan_root
-from vfiodeck.core.host.candidates import candidate_for, device_kind, display_name, find_candidates
+from vfiodeck.core.host.candidates import device_kind, find_candidates
 from vfiodeck.core.host.model import BindingMethod, Candidate, HostModel, IommuGroup, IommuInfo, PciDevice
 from vfiodeck.core.host.pciids import PciIds
 from vfiodeck.core.host.root import HostRoot
+from vfiodeck.core.text import device_name as display_name
 
 ListingHost = Callable[[str], HostModel]
 HwlocRoot = Callable[[str], HostRoot]
 
 needs_pci_ids = pytest.mark.skipif(PciIds.load().path is None, reason="no pci.ids on this system")
+
+
+def candidate_for(host: HostModel, address: str) -> Candidate | None:
+    return next((c for c in find_candidates(host) if address in c.functions), None)
 
 
 def _candidate(host: HostModel, address: str) -> Candidate:
@@ -169,7 +174,7 @@ def test_verdict_sentences_use_short_names(listing_host: ListingHost) -> None:
 
 def test_display_name_without_pci_ids(listing_host: ListingHost) -> None:
     dev = replace(_device(listing_host("x399-asrock"), "0000:08:00.0"), device_name=None, class_name=None)
-    assert display_name(dev) == "gpu [10de:1b80]"
+    assert display_name(dev) == "PCI device [10de:1b80]"
 
 
 def test_live_host_candidates_do_not_crash() -> None:

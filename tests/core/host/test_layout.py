@@ -9,10 +9,11 @@ from pathlib import Path
 import pytest
 
 from vfiodeck.core.host.candidates import find_candidates
-from vfiodeck.core.host.layout import Box, BoxKind, TopologyLayout, cpulist_text, layout_topology
+from vfiodeck.core.host.layout import Box, BoxKind, TopologyLayout, layout_topology
 from vfiodeck.core.host.model import HostModel
 from vfiodeck.core.host.root import HostRoot
 from vfiodeck.core.host.scan import scan_host
+from vfiodeck.core.text import cpulist_text
 
 HWLOC_DIR = Path(__file__).resolve().parents[2] / "fixtures" / "hwloc"
 CAPTURES = sorted(p.name for p in HWLOC_DIR.iterdir() if p.is_dir())

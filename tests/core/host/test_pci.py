@@ -12,10 +12,11 @@ import pytest
 
 from tests.conftest import HWLOC_DIR
 from vfiodeck.core.host.model import PciDevice, ProblemKind
-from vfiodeck.core.host.pci import address_key, parse_address, parse_resource, scan_pci, short_address
+from vfiodeck.core.host.pci import address_key, parse_address, parse_resource, scan_pci
 from vfiodeck.core.host.pciids import PciIds
 from vfiodeck.core.host.root import HostRoot
 from vfiodeck.core.host.sysfs import Reader
+from vfiodeck.core.text import short_address
 
 DAX = "32em64t-2n8c+dax+nvme+mic+dimms"
 DOMAIN32 = "2pa-pcidomain32bits"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -13,6 +14,7 @@ from vfiodeck.core.vm.connection import (
     DomainInfo,
     DomainState,
     Hypervisor,
+    is_remote,
     open_connection,
 )
 from vfiodeck.core.vm.errors import (
@@ -129,29 +131,47 @@ def test_dead_connection_is_detected_and_reported(hv: Hypervisor) -> None:
     hv._conn = None  # already closed above: don't close it twice in the fixture
 
 
-def test_reconnect_after_a_drop(hv: Hypervisor) -> None:
-    hv.conn.close()
-    hv._conn = None
-    assert hv.reconnect(max_attempts=1, sleep=lambda _s: None)
-    assert hv.is_alive()
-    assert [d.name for d in hv.list_domains()] == ["alpha", "beta"]
-
-
-def test_reconnect_backs_off_between_failures(tmp_path: Path) -> None:
-    missing = "test://" + str(tmp_path / "gone.xml")
-    hyp = Hypervisor(missing, events=False)
-    slept: list[float] = []
-    retries: list[tuple[int, float]] = []
-    ok = hyp.reconnect(
-        Backoff(initial=0.5, factor=2.0, maximum=3.0),
-        max_attempts=5,
-        sleep=slept.append,
-        on_retry=lambda n, delay, _err: retries.append((n, delay)),
-    )
-    assert not ok
-    assert slept == [0.5, 1.0, 2.0, 3.0]
-    assert retries == [(1, 0.5), (2, 1.0), (3, 2.0), (4, 3.0), (5, 3.0)]
+def test_a_link_closed_under_the_wrapper_is_reported_lost(tmp_path: Path) -> None:
+    lost: list[str] = []
+    hyp = Hypervisor(URI, events=False, on_lost=lost.append)
+    hyp.connect()
+    hyp.close()  # our own close is not a lost link
+    assert lost == []
+    assert hyp.link_lost is None
+    hyp.connect()
+    hyp._closed_by_libvirt(hyp.conn, libvirt.VIR_CONNECT_CLOSE_REASON_KEEPALIVE, None)
+    assert lost == [f"The link to {URI} was lost (keepalive timeout)."]
     assert not hyp.is_alive()
+    with pytest.raises(ConnectionLostError, match="keepalive timeout"):
+        hyp.list_domains()
+    hyp.connect()  # reconnecting clears it
+    assert hyp.is_alive()
+    hyp.close()
+
+
+def test_remote_uris_are_told_apart() -> None:
+    assert is_remote("qemu+ssh://root@host/system")
+    assert is_remote("qemu://host/system")
+    assert not is_remote("qemu:///system")
+    assert not is_remote(URI)
+
+
+def test_an_open_that_hangs_gives_up(monkeypatch: pytest.MonkeyPatch) -> None:
+    release = threading.Event()
+    closed: list[bool] = []
+
+    class Late:
+        def close(self) -> None:
+            closed.append(True)
+
+    def hang(_uri: str) -> object:
+        release.wait()
+        return Late()
+
+    monkeypatch.setattr(libvirt, "open", hang)
+    with pytest.raises(ConnectionFailedError, match="no answer within 0.05 s"):
+        open_connection("qemu+ssh://unreachable/system", timeout=0.05)
+    release.set()
 
 
 def test_open_failure_names_the_uri(tmp_path: Path) -> None:

@@ -2,17 +2,24 @@
 
 from __future__ import annotations
 
+import os
 import shutil
 from pathlib import Path
 
+import pytest
+
+from vfiodeck.core.host.model import ProblemKind
+from vfiodeck.core.host.root import HostRoot
+from vfiodeck.core.host.sysfs import Reader
 from vfiodeck.core.vm.firmware import find_firmware, pick_ovmf
 
 DEBIAN = Path(__file__).parents[2] / "fixtures" / "qemu-firmware" / "debian12-ovmf"
 
 
 def test_debian_ovmf_descriptors_in_priority_order() -> None:
-    entries, problems = find_firmware(DEBIAN)
-    assert problems == []
+    reader = Reader(HostRoot(DEBIAN))
+    entries = find_firmware(reader)
+    assert reader.problems == []
     assert [Path(e.descriptor).name for e in entries] == [
         "40-edk2-x86_64-secure-enrolled.json",
         "50-edk2-x86_64-secure.json",
@@ -32,7 +39,7 @@ def test_debian_ovmf_descriptors_in_priority_order() -> None:
 
 
 def test_pick_for_windows_11_and_without_secure_boot() -> None:
-    entries, _ = find_firmware(DEBIAN)
+    entries = find_firmware(Reader(HostRoot(DEBIAN)))
     win11 = pick_ovmf(entries, secure_boot=True, enrolled_keys=True)
     assert win11 is not None
     assert win11.executable == "/usr/share/OVMF/OVMF_CODE_4M.ms.fd"
@@ -48,12 +55,32 @@ def test_etc_masks_and_broken_files(tmp_path: Path) -> None:
     etc.mkdir(parents=True)
     (etc / "40-edk2-x86_64-secure-enrolled.json").write_text("")  # masked by the admin
     (etc / "10-broken.json").write_text("{ not json")
-    entries, problems = find_firmware(tmp_path)
+    reader = Reader(HostRoot(tmp_path))
+    entries = find_firmware(reader)
     assert [Path(e.descriptor).name for e in entries] == ["50-edk2-x86_64-secure.json", "60-edk2-x86_64.json"]
-    assert len(problems) == 1
-    assert problems[0].descriptor == "etc/qemu/firmware/10-broken.json"
-    assert problems[0].detail.startswith("not JSON: ")
+    (problem,) = reader.problems
+    assert problem.path == "etc/qemu/firmware/10-broken.json"
+    assert problem.detail.startswith("not JSON: ")
+
+
+def test_an_unreadable_descriptor_is_a_permission_problem_not_absent(tmp_path: Path) -> None:
+    shutil.copytree(DEBIAN, tmp_path, dirs_exist_ok=True)
+    secret = tmp_path / "usr/share/qemu/firmware/50-edk2-x86_64-secure.json"
+    secret.chmod(0)
+    reader = Reader(HostRoot(tmp_path))
+    try:
+        entries = find_firmware(reader)
+    finally:
+        secret.chmod(0o644)
+    if os.geteuid() == 0:
+        pytest.skip("root reads files of mode 000")
+    assert len(entries) == 2
+    assert [(p.path, p.kind) for p in reader.problems] == [
+        ("usr/share/qemu/firmware/50-edk2-x86_64-secure.json", ProblemKind.PERMISSION)
+    ]
 
 
 def test_a_root_without_descriptors_has_none(tmp_path: Path) -> None:
-    assert find_firmware(tmp_path) == ([], [])
+    reader = Reader(HostRoot(tmp_path))
+    assert find_firmware(reader) == []
+    assert reader.problems == []

@@ -10,10 +10,10 @@ import pytest
 
 from tests.hostbuilder import build_root_from_listing, scan_root
 from vfiodeck.core.host.model import HostModel, IommuInfo
-from vfiodeck.core.vm.domainxml import DomainXml
+from vfiodeck.core.host.root import HostRoot
+from vfiodeck.core.vm.domainxml import VFIODECK_NS, DomainXml
 from vfiodeck.core.vm.errors import InvalidDomainXmlError
 from vfiodeck.core.vm.preflight import (
-    METADATA_NS,
     AssignedDevice,
     DomainNeeds,
     HostResources,
@@ -47,7 +47,7 @@ def b550m(tmp_path_factory: pytest.TempPathFactory) -> HostModel:
 
 
 @pytest.fixture(scope="module")
-def xeon_root(tmp_path_factory: pytest.TempPathFactory) -> Path:
+def xeon_root(tmp_path_factory: pytest.TempPathFactory) -> HostRoot:
     dest = tmp_path_factory.mktemp("xeon")
     with tarfile.open(XEON) as tar:
         # Only what read_resources looks at: the whole capture takes seconds to unpack.
@@ -57,7 +57,14 @@ def xeon_root(tmp_path_factory: pytest.TempPathFactory) -> Path:
             if m.name.endswith("/proc/meminfo") or "/sys/kernel/mm/hugepages/" in m.name
         ]
         tar.extractall(dest, members=wanted, filter="tar")
-    return dest / "32intel64-2p8co2t+8ve"
+    return HostRoot(dest / "32intel64-2p8co2t+8ve")
+
+
+@pytest.fixture(scope="module")
+def demo_root() -> HostRoot:
+    from vfiodeck.resources import demo_host_path
+
+    return HostRoot.open(demo_host_path())
 
 
 def domain_xml(name: str, *addresses: str, ids: dict[str, str] | None = None, extra: str = "") -> str:
@@ -72,11 +79,8 @@ def domain_xml(name: str, *addresses: str, ids: dict[str, str] | None = None, ex
         )
     metadata = ""
     if ids:
-        devices = "".join(
-            f"<vd:device address='{a}' vendor='{v.split(':')[0]}' device='{v.split(':')[1]}'/>"
-            for a, v in ids.items()
-        )
-        metadata = f"<metadata><vd:devices xmlns:vd='{METADATA_NS}'>{devices}</vd:devices></metadata>"
+        devices = "".join(f"<vd:device address='{a}' ids='{v}'/>" for a, v in ids.items())
+        metadata = f"<metadata><vd:devices xmlns:vd='{VFIODECK_NS}'>{devices}</vd:devices></metadata>"
     return (
         f"<domain type='kvm'><name>{name}</name>{metadata}<memory unit='GiB'>16</memory><vcpu>8</vcpu>"
         f"<os><type arch='x86_64' machine='q35'>hvm</type></os>{extra}<devices>{hostdevs}</devices></domain>"
@@ -111,7 +115,7 @@ def test_group_member_used_by_a_host_driver_blocks(z690: HostModel) -> None:
     # SPI 00:1f.5 (no driver).
     issues = preflight(z690, needs_from_xml(domain_xml("audio", "0000:00:1f.3")), {}, PLENTY)
     assert titles(issues) == [
-        "0000:00:1f.4 (Alder Lake-S PCH SMBus Controller) shares IOMMU group 18 with 0000:00:1f.3 "
+        "Alder Lake-S PCH SMBus Controller (00:1f.4) shares IOMMU group 18 with 0000:00:1f.3 "
         "and is used by the host driver i801_smbus"
     ]
     assert issues[0].fix == "Pass it to this VM as well, or bind it to vfio-pci before starting."
@@ -187,8 +191,7 @@ def test_a_group_split_between_two_vms(b550m: HostModel) -> None:
     needs = needs_from_xml(domain_xml("htpc", "0000:04:00.0", "0000:04:00.1"))
     issues = preflight(b550m, needs, {"nas": ["0000:02:00.1"]}, PLENTY)
     assert titles(issues) == [
-        "IOMMU group 13 is split: 0000:02:00.1 (500 Series Chipset SATA Controller) "
-        "is in the running VM “nas”"
+        "IOMMU group 13 is split: 500 Series Chipset SATA Controller (02:00.1) is in the running VM “nas”"
     ]
 
 
@@ -222,25 +225,25 @@ def test_not_xml_is_a_clear_error() -> None:
 # -- memory and huge pages, against a real capture ---------------------------------------------------
 
 
-def test_read_resources_from_a_real_root(xeon_root: Path) -> None:
+def test_read_resources_from_a_real_root(xeon_root: HostRoot) -> None:
     res = read_resources(DomainNeeds("x"), xeon_root)
     assert res.mem_available_kib == 83337000
     assert dict(res.free_hugepages) == {2048: 4096, 1048576: 0}
 
 
-def test_enough_free_memory(z690: HostModel, xeon_root: Path) -> None:
+def test_enough_free_memory(z690: HostModel, xeon_root: HostRoot) -> None:
     needs = DomainNeeds("vm", memory_kib=64 * 1024**2)
     assert preflight(z690, needs, {}, read_resources(needs, xeon_root)) == ()
 
 
-def test_not_enough_free_memory(z690: HostModel, xeon_root: Path) -> None:
+def test_not_enough_free_memory(z690: HostModel, xeon_root: HostRoot) -> None:
     needs = DomainNeeds("vm", memory_kib=96 * 1024**2)
     assert titles(preflight(z690, needs, {}, read_resources(needs, xeon_root))) == [
-        "Not enough free memory: the VM needs 96.0 GiB, 79.5 GiB is available"
+        "Not enough free memory: the VM needs 96 GiB, 79 GiB is available"
     ]
 
 
-def test_hugepages_of_the_default_size(z690: HostModel, xeon_root: Path) -> None:
+def test_hugepages_of_the_default_size(z690: HostModel, xeon_root: HostRoot) -> None:
     # libvirt's own hugepages-default.xml: 219136 KiB on default-size pages -> 107 pages of 2 MiB.
     needs = needs_from_xml((LIBVIRT_XML / "hugepages-default.xml").read_text())
     assert (needs.memory_kib, needs.hugepage_kib) == (219136, 2048)
@@ -251,18 +254,18 @@ def test_hugepages_of_the_default_size(z690: HostModel, xeon_root: Path) -> None
     ]
 
 
-def test_gigabyte_pages_none_free(z690: HostModel, xeon_root: Path) -> None:
+def test_gigabyte_pages_none_free(z690: HostModel, xeon_root: HostRoot) -> None:
     xml = domain_xml(
         "win11", extra="<memoryBacking><hugepages><page size='1' unit='GiB'/></hugepages></memoryBacking>"
     )
     needs = needs_from_xml(xml)
     assert needs.hugepage_kib == 1048576
     assert titles(preflight(z690, needs, {}, read_resources(needs, xeon_root))) == [
-        "Not enough free huge pages: the VM needs 16 of 1024 MiB, 0 are free"
+        "Not enough free huge pages: the VM needs 16 of 1 GiB, 0 are free"
     ]
 
 
-def test_page_size_the_host_does_not_have(z690: HostModel, xeon_root: Path) -> None:
+def test_page_size_the_host_does_not_have(z690: HostModel, xeon_root: HostRoot) -> None:
     needs = DomainNeeds("vm", memory_kib=1024**2, hugepage_kib=64)
     issues = preflight(z690, needs, {}, read_resources(needs, xeon_root))
     assert titles(issues) == ["The VM wants 64 KiB huge pages, and this host has none of that size"]
@@ -272,14 +275,15 @@ def test_page_size_the_host_does_not_have(z690: HostModel, xeon_root: Path) -> N
 # -- firmware ---------------------------------------------------------------------------------------
 
 
-def test_manual_firmware_files_missing(z690: HostModel, xeon_root: Path) -> None:
+def test_manual_firmware_files_missing(z690: HostModel, xeon_root: HostRoot) -> None:
     # libvirt's own test XML points at Fedora's paths; the captured root has no /usr/share at all.
     needs = needs_from_xml((LIBVIRT_XML / "firmware-manual-efi-nvram-template.x86_64-latest.xml").read_text())
     assert needs.firmware_files == ("/usr/share/edk2/ovmf/OVMF_CODE.fd", "/usr/share/edk2/ovmf/OVMF_VARS.fd")
     issues = preflight(z690, needs, {}, read_resources(needs, xeon_root))
     assert "Firmware file /usr/share/edk2/ovmf/OVMF_CODE.fd is missing" in titles(issues)
     assert "Firmware file /usr/share/edk2/ovmf/OVMF_VARS.fd is missing" in titles(issues)
-    assert "No UEFI firmware (OVMF) is installed for the VM" in titles(issues)
+    # ...and says nothing about installed packages: unknown, not "missing".
+    assert "No UEFI firmware (OVMF) is installed for the VM" not in titles(issues)
 
 
 def test_firmware_present_under_the_root(z690: HostModel, tmp_path: Path) -> None:
@@ -287,6 +291,28 @@ def test_firmware_present_under_the_root(z690: HostModel, tmp_path: Path) -> Non
     for path in needs.firmware_files:
         (tmp_path / path.lstrip("/")).parent.mkdir(parents=True, exist_ok=True)
         (tmp_path / path.lstrip("/")).write_bytes(b"")
-    res = read_resources(needs, tmp_path)
+    res = read_resources(needs, HostRoot(tmp_path))
     assert res.efi_firmware_available is True
     assert [i for i in preflight(z690, needs, {}, res) if "irmware" in i.title] == []
+
+
+def test_hugepages_that_could_not_be_read_are_unknown_not_none(z690: HostModel, tmp_path: Path) -> None:
+    (tmp_path / "proc").mkdir()
+    needs = DomainNeeds("vm", memory_kib=1024**2, hugepage_kib=2048)
+    res = read_resources(needs, HostRoot(tmp_path))  # a capture without sys/kernel/mm/hugepages
+    assert res.free_hugepages is None
+    assert preflight(z690, needs, {}, res) == ()
+
+
+def test_a_refused_read_is_an_issue_of_its_own(z690: HostModel) -> None:
+    res = HostResources(None, None, unreadable=("proc/meminfo: permission denied",))
+    assert titles(preflight(z690, DomainNeeds("vm", memory_kib=1024), {}, res)) == [
+        "Could not read proc/meminfo: permission denied"
+    ]
+
+
+def test_the_demo_host_reads_its_own_hugepages(demo_root: HostRoot) -> None:
+    needs = DomainNeeds("vm", memory_kib=1024**2, hugepage_kib=2048)
+    res = read_resources(needs, demo_root)
+    assert res.free_hugepages is not None
+    assert res.free_hugepages.get(2048) == 4096

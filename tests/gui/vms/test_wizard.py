@@ -43,7 +43,7 @@ def test_wizard_defines_a_passthrough_vm(
     assert wizard.review.error.text() == ""
     with qtbot.waitSignal(wizard.defined) as defined:
         wizard.accept()
-    assert defined.args == ["win11"]
+    assert defined.args[0].vm == "win11"
     doc = DomainXml.parse(ctrl.hv.inactive_xml("win11"))
     assert doc.pci_hostdevs() == ("0000:08:00.0", "0000:08:00.1")
     assert doc.kvm_hidden()
