@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable
 from pathlib import Path
 
@@ -12,6 +13,10 @@ from vfiodeck.core.host.model import HostModel
 from vfiodeck.core.host.root import HostRoot
 
 FIXTURES = Path(__file__).parent / "fixtures"
+
+# Device names come from a trimmed pci.ids in the repository (tests/make_pci_ids.py), never from
+# whatever pciutils/hwdata this machine has: the same names everywhere, subprocesses included.
+os.environ["VFIODECK_PCI_IDS"] = str(FIXTURES / "pci.ids")
 HWLOC_DIR = FIXTURES / "hwloc"
 
 

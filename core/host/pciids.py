@@ -215,11 +215,18 @@ class PciIds:
 
     @classmethod
     def load(cls, reader: Reader | None = None) -> PciIds:
-        """pci.ids from the host root first (a snapshot may carry its own), then the live system's."""
+        """pci.ids from the host root first (a snapshot may carry its own), then the live system's.
+
+        ``$VFIODECK_PCI_IDS`` names another file to use in place of the live system's (the tests use
+        a trimmed copy so that names do not depend on the machine's pciutils/hwdata)."""
         candidates: list[str] = []
         if reader is not None:
             candidates += [reader.root.join(rel) for rel in PCI_IDS_PATHS]
-        candidates += [os.path.join("/", rel) for rel in PCI_IDS_PATHS]
+        override = os.environ.get("VFIODECK_PCI_IDS")
+        if override:
+            candidates.append(override)
+        else:
+            candidates += [os.path.join("/", rel) for rel in PCI_IDS_PATHS]
         for path in candidates:
             ids = _load_file(path)
             if ids is not None:

@@ -2,16 +2,24 @@
 
 from __future__ import annotations
 
-import atexit
 import os
-import shutil
-import tarfile
-import tempfile
+import stat
+import threading
 from pathlib import Path
 
 from vfiodeck.core.errors import BadRootError
+from vfiodeck.core.host import scratch
+from vfiodeck.core.host.unpack import NotATarballError, UnpackError, unpack
 
+_KINDS = ".tar.gz, .tar.bz2, .tar.xz, .tar"
 TARBALL_SUFFIXES = (".tar.gz", ".tgz", ".tar.bz2", ".tbz2", ".tar.xz", ".txz", ".tar")
+
+# Kernel pseudo-filesystems: a --root there reads /proc/sys as "sys" and hangs on its files.
+# (/dev itself only: /dev/shm is an ordinary tmpfs, and device nodes are not directories anyway.)
+_PSEUDO = ("/proc", "/sys")
+
+_unpack_lock = threading.Lock()
+_unpacked: dict[tuple[int, int, int, int], Path] = {}
 
 # Entries a host root is recognised by: a capture holds at least one of them at its top.
 _ROOT_MARKERS = ("sys", "proc")
@@ -25,7 +33,8 @@ class HostRoot:
     """A directory that mirrors real paths below it (``ROOT/sys/...``, ``ROOT/proc/...``).
 
     ``HostRoot.open()`` accepts ``/`` (the live host), a directory, or a tarball; a tarball is
-    unpacked once into a private temporary directory that is removed when the process exits.
+    unpacked once per process (see ``unpack``) into a private folder that is removed when the
+    process ends (see ``scratch``).
     """
 
     def __init__(self, path: Path, *, label: str | None = None, live: bool = False) -> None:
@@ -45,14 +54,28 @@ class HostRoot:
         """Open a host root; raise BadRootError with a one-line reason when it is not one."""
         if spec is None or str(spec) == "/":
             return cls.live_host()
-        path = Path(spec).expanduser()
-        if not path.exists():
-            raise BadRootError(f"{path}: no such file or directory")
-        if path.is_dir():
+        try:
+            path = Path(spec).expanduser()
+        except RuntimeError as exc:  # "~nosuchuser"
+            raise BadRootError(f"{spec}: {exc}") from exc
+        try:
+            st = path.stat()
+        except FileNotFoundError as exc:
+            raise BadRootError(f"{path}: no such file or directory") from exc
+        except OSError as exc:
+            raise BadRootError(f"{path}: cannot read it ({exc.strerror or exc})") from exc
+        real = os.path.realpath(path)
+        if real == "/":
+            return cls.live_host()
+        if real == "/dev" or any(real == p or real.startswith(p + "/") for p in _PSEUDO):
+            raise BadRootError(
+                f"{path}: a kernel file system, not a host root (use --root / for this machine)"
+            )
+        if stat.S_ISDIR(st.st_mode):
             return cls(_find_top(path), label=str(path))
-        if is_tarball(path) or tarfile.is_tarfile(path):
+        if stat.S_ISREG(st.st_mode):
             return cls(_unpack(path), label=path.name)
-        raise BadRootError(f"{path}: not a directory or a tarball (.tar.gz, .tar.bz2)")
+        raise BadRootError(f"{path}: not a directory or a tarball ({_KINDS})")
 
     def join(self, rel: str) -> str:
         """The absolute path of ``rel`` (a path relative to the root, no leading slash)."""
@@ -61,49 +84,68 @@ class HostRoot:
 
 def _find_top(directory: Path) -> Path:
     """A capture's root is the directory itself, or the single folder inside it (hwloc's layout)."""
-    if any((directory / marker).is_dir() for marker in _ROOT_MARKERS):
-        return directory
     try:
+        if _has_marker(directory):
+            return directory
         entries = [e for e in directory.iterdir() if not e.name.startswith(".")]
+        if len(entries) == 1 and _is_real_dir(entries[0]) and _has_marker(entries[0]):
+            return entries[0]
     except OSError as exc:
-        raise BadRootError(f"{directory}: cannot list it ({exc.strerror})") from exc
-    if len(entries) == 1 and entries[0].is_dir():
-        inner = entries[0]
-        if any((inner / marker).is_dir() for marker in _ROOT_MARKERS):
-            return inner
+        raise BadRootError(f"{directory}: cannot list it ({exc.strerror or exc})") from exc
     raise BadRootError(f"{directory}: not a host root (no sys/ or proc/ inside)")
 
 
-def _skip_unsafe(member: tarfile.TarInfo, dest: str) -> tarfile.TarInfo | None:
-    """Python's "data" filter, but a refused member (device node, absolute link) is skipped.
-
-    A capture may hold odd entries; one bad member must not make the whole snapshot unreadable.
-    """
-    try:
-        return tarfile.data_filter(member, dest)
-    except tarfile.FilterError:
-        return None
+def _is_real_dir(path: Path) -> bool:
+    return stat.S_ISDIR(os.lstat(path).st_mode)
 
 
-def _scratch_dir() -> str | None:
-    """Where to unpack: a memory-backed folder when there is one. A capture holds thousands of
-    tiny files, and creating them on some disks costs ~1 ms each (a 10,000-file hwloc capture
-    took 7 s on disk and 0.4 s in tmpfs here); on the desktop $XDG_RUNTIME_DIR is such a folder."""
-    for candidate in (os.environ.get("XDG_RUNTIME_DIR"), "/dev/shm"):
-        if candidate and os.path.isdir(candidate) and os.access(candidate, os.W_OK | os.X_OK):
-            return candidate
-    return None  # the system's temporary folder
+def _has_marker(directory: Path) -> bool:
+    """``sys/`` or ``proc/`` as real folders: a link there would lead the scan out of the root."""
+    for marker in _ROOT_MARKERS:
+        try:
+            if _is_real_dir(directory / marker):
+                return True
+        except FileNotFoundError:
+            continue
+    return False
 
 
 def _unpack(path: Path) -> Path:
-    dest = tempfile.mkdtemp(prefix="vfiodeck-root-", dir=_scratch_dir())
-    atexit.register(shutil.rmtree, dest, ignore_errors=True)
+    """Unpack a tarball once per process: opening the same file again (the window's Refresh)
+    reuses the copy as long as the file is unchanged."""
     try:
-        with tarfile.open(path) as tar:
-            tar.extractall(dest, filter=_skip_unsafe)
-    except tarfile.ReadError as exc:
-        raise BadRootError(f"{path}: cannot unpack it: damaged, or not a .tar.gz/.tar.bz2/.tar.xz") from exc
-    except (tarfile.TarError, OSError, EOFError) as exc:
-        reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
-        raise BadRootError(f"{path}: cannot unpack it ({reason})") from exc
-    return _find_top(Path(dest))
+        st = path.stat()
+    except OSError as exc:
+        raise BadRootError(f"{path}: cannot read it ({exc.strerror})") from exc
+    key = (st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns)
+    with _unpack_lock:
+        cached = _unpacked.get(key)
+        if cached is not None and cached.is_dir():
+            return cached
+        top = _unpack_fresh(path)
+        _unpacked[key] = top
+        return top
+
+
+def _unpack_fresh(path: Path) -> Path:
+    try:
+        dest = scratch.new_folder()
+    except OSError as exc:
+        raise BadRootError(f"cannot make a folder to unpack {path.name} in ({exc.strerror})") from exc
+    try:
+        unpack(path, dest)
+        return _find_top(Path(dest))
+    except NotATarballError as exc:
+        scratch.remove(dest)
+        if not is_tarball(path):
+            raise BadRootError(f"{path}: not a directory or a tarball ({_KINDS})") from exc
+        raise BadRootError(f"{path}: cannot unpack it: {exc}") from exc
+    except UnpackError as exc:
+        scratch.remove(dest)
+        raise BadRootError(f"{path}: cannot unpack it: {exc}") from exc
+    except OSError as exc:
+        scratch.remove(dest)
+        raise BadRootError(f"{path}: cannot unpack it ({exc.strerror or exc})") from exc
+    except BaseException:
+        scratch.remove(dest)
+        raise

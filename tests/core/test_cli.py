@@ -103,6 +103,7 @@ def test_text_report_speaks_in_words(capsys: pytest.CaptureFixture[str], x399_ro
     assert "needs its blockers" in out
 
 
+@pytest.mark.host
 def test_live_host_does_not_crash(capsys: pytest.CaptureFixture[str]) -> None:
     out = inspect_json(capsys)
     assert out["schema"] == 1

@@ -61,6 +61,7 @@ def test_only_allow_listed_paths_and_relative_links(tmp_path: Path) -> None:
     assert summary.bytes_written < 1 << 20
 
 
+@pytest.mark.host
 def test_live_host_snapshot_reopens(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     out = tmp_path / "live.tar.gz"
     write_snapshot(HostRoot.open("/"), out)

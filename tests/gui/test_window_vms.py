@@ -10,13 +10,12 @@ from PySide6.QtCore import QMimeData, Qt
 from PySide6.QtGui import QDragEnterEvent
 from pytestqt.qtbot import QtBot
 
+from tests.gui.conftest import WAIT_MS, host_load
 from vfiodeck.gui import errors as gui_errors
 from vfiodeck.gui import main_window as main_window_module
 from vfiodeck.gui.main_window import MainWindow, demo_uri
 from vfiodeck.gui.mime import PCI_MIME
 from vfiodeck.gui.vms import dialogs
-
-WAIT_MS = 60000
 
 
 @pytest.fixture
@@ -29,7 +28,7 @@ def demo_window(qtbot: QtBot, monkeypatch: pytest.MonkeyPatch) -> Iterator[MainW
     win = MainWindow()
     qtbot.addWidget(win)
     win.show()
-    with qtbot.waitSignal(win.host_loaded, timeout=WAIT_MS):
+    with host_load(qtbot, win):
         win.open_demo()
     yield win
     win.close()

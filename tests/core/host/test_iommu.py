@@ -6,6 +6,8 @@ import os
 from collections.abc import Callable
 from pathlib import Path
 
+import pytest
+
 from tests.hostbuilder import LISTINGS_DIR, build_root_from_listing
 from vfiodeck.core.host.iommu import scan_iommu
 from vfiodeck.core.host.model import ProblemKind
@@ -66,6 +68,7 @@ def test_capture_without_groups_means_iommu_off(hwloc_root: HwlocRoot) -> None:
     assert reader.problems == []
 
 
+@pytest.mark.host
 def test_live_host_does_not_crash() -> None:
     reader = Reader(HostRoot.live_host())
     devices = scan_pci(reader)

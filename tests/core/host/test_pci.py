@@ -34,13 +34,6 @@ def _by_address(devices: tuple[PciDevice, ...]) -> dict[str, PciDevice]:
     return {dev.address: dev for dev in devices}
 
 
-def _have_pci_ids() -> bool:
-    return PciIds.load().path is not None
-
-
-needs_pci_ids = pytest.mark.skipif(not _have_pci_ids(), reason="no pci.ids on this system (pciutils/hwdata)")
-
-
 # -- addresses --------------------------------------------------------------------------------
 
 
@@ -233,7 +226,6 @@ def test_odd_entry_names_are_skipped(hwloc_root: HwlocRoot, tmp_path: Path) -> N
 # -- names ------------------------------------------------------------------------------------
 
 
-@needs_pci_ids
 def test_names_come_from_pci_ids(hwloc_root: HwlocRoot) -> None:
     devices = _by_address(_scan(hwloc_root(DAX))[0])
     nic = devices["0000:02:00.0"]
@@ -246,7 +238,6 @@ def test_names_come_from_pci_ids(hwloc_root: HwlocRoot) -> None:
     assert devices["0000:00:01.0"].class_name == "PCI bridge"
 
 
-@needs_pci_ids
 def test_pci_ids_lookups() -> None:
     ids = PciIds.load()
     assert ids.vendor("10de") == "NVIDIA Corporation"
@@ -260,7 +251,6 @@ def test_pci_ids_lookups() -> None:
     assert ids.vendor(None) is None
 
 
-@needs_pci_ids
 def test_pci_ids_from_the_host_root_first(tmp_path: Path) -> None:
     system = PciIds.load().path
     assert system is not None
@@ -284,8 +274,7 @@ def test_class_names_without_pci_ids() -> None:
 
 
 # -- the live host ----------------------------------------------------------------------------
-
-
+@pytest.mark.host
 def test_live_host_scan_does_not_crash() -> None:
     devices, reader = _scan(HostRoot.live_host())
     for dev in devices:

@@ -256,8 +256,7 @@ def test_parse_cache_size_rejects(text: str) -> None:
 
 
 # -- the machine the tests run on -------------------------------------------------------------
-
-
+@pytest.mark.host
 def test_live_host_scans() -> None:
     reader = Reader(HostRoot.open("/"))
     topology = scan_topology(reader)
@@ -269,6 +268,7 @@ def test_live_host_scans() -> None:
         assert all(topology.cpus[0].id <= c for c in node.cpus)
 
 
+@pytest.mark.host
 @pytest.mark.skipif(shutil.which("lstopo-no-graphics") is None, reason="hwloc's lstopo is not installed")
 def test_live_host_agrees_with_lstopo() -> None:
     out = subprocess.run(
