@@ -137,8 +137,7 @@ class StoragePage(QWizardPage):
                 f"No libvirt storage pool holds {self.directory()} yet (a fresh libvirt has none): let VFIO "
                 "Deck create one, pick another folder, or use an existing image."
             )
-            name = "default" if self.directory() == DEFAULT_IMAGE_DIR else os.path.basename(self.directory())
-            self.create_pool.setText(f"Create the directory storage pool “{name}” for {self.directory()}")
+            self.create_pool.setText(f"Create the directory storage pool “default” for {self.directory()}")
         self.create_pool.setVisible(missing)
         self.completeChanged.emit()
 
