@@ -25,14 +25,16 @@ Failed = Callable[[BaseException], None]
 
 
 class JobSignals(QObject):
-    done = Signal(object)
-    failed = Signal(object)  # the exception
+    done = Signal(object, object)  # the job, its result
+    failed = Signal(object, object)  # the job, the exception
 
 
 class Job(QRunnable):
-    def __init__(self, fn: Callable[[], Any]) -> None:
+    def __init__(self, fn: Callable[[], Any], on_done: Done | None, on_failed: Failed | None) -> None:
         super().__init__()
         self._fn = fn
+        self.on_done = on_done
+        self.on_failed = on_failed
         self.signals = JobSignals()
         self.setAutoDelete(False)  # the runner holds it until its result was delivered
 
@@ -41,9 +43,9 @@ class Job(QRunnable):
             result = self._fn()
         except Exception as err:  # every failure goes back to the caller, never into the pool
             log.debug("job failed: %r", err)
-            self.signals.failed.emit(err)
+            self.signals.failed.emit(self, err)
             return
-        self.signals.done.emit(result)
+        self.signals.done.emit(self, result)
 
 
 class Jobs(QObject):
@@ -73,25 +75,28 @@ class Jobs(QObject):
         *,
         queue: str | None = None,
     ) -> Job:
-        job = Job(fn)
+        job = Job(fn, on_done, on_failed)
         self._running.add(job)
-
-        def done(result: object) -> None:
-            self._running.discard(job)
-            if on_done is not None:
-                on_done(result)
-
-        def failed(err: object) -> None:
-            self._running.discard(job)
-            if on_failed is not None and isinstance(err, BaseException):
-                on_failed(err)
-            elif isinstance(err, BaseException):
-                log.warning("background job failed: %s", err)
-
-        job.signals.done.connect(done)
-        job.signals.failed.connect(failed)
+        # Bound methods of this QObject: Qt drops the connection when the runner (and the page
+        # owning it) is deleted, so a late result never reaches a deleted widget.
+        job.signals.done.connect(self._done)
+        job.signals.failed.connect(self._failed)
         (self.queue(queue) if queue is not None else self.pool).start(job)
         return job
+
+    def _done(self, job: Job, result: object) -> None:
+        self._running.discard(job)
+        if job.on_done is not None:
+            job.on_done(result)
+
+    def _failed(self, job: Job, err: object) -> None:
+        self._running.discard(job)
+        if not isinstance(err, BaseException):
+            return
+        if job.on_failed is not None:
+            job.on_failed(err)
+        else:
+            log.warning("background job failed: %s", err)
 
     # The old name, kept for code that started jobs with ``jobs.start(fn, done, failed)``.
     def start(self, fn: Callable[[], Any], on_done: Done, on_failed: Failed) -> Job:

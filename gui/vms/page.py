@@ -121,20 +121,16 @@ class VmsPage(QWidget):
         self.connections.set_uris(uris)
 
     def _open_pending(self) -> None:
-        uris, self._pending_uris = self._pending_uris, None
+        uris, self._pending_uris = self._pending_uris, None  # None once opened
         if uris is not None:
             self.connections.set_uris(uris)
-
-    def add_connection(self, uri: str) -> Any:
-        if self._pending_uris is not None:
-            self._open_pending()
-        return self.connections.add(uri)
 
     def add_connection_dialog(self) -> None:
         uri = dialogs.ask_connection_uri(self)
         if uri:
             remember_uri(uri)  # the next start opens it again
-            self.add_connection(uri)
+            self._open_pending()
+            self.connections.add(uri)
 
     def _on_rows(self, uri: str, rows: object) -> None:
         if isinstance(rows, tuple) and (uri in self.controllers or not rows):
@@ -144,6 +140,8 @@ class VmsPage(QWidget):
     def _on_link_state(self, uri: str, state: str, message: str) -> None:
         self.banners.show_text(uri, message if state == LinkState.DOWN.value else "")
         self._show_foreign_note()
+        if state == LinkState.UP.value:
+            self.undo_stack.reload()  # the history outlives the window
 
     def banner_text(self, uri: str) -> str:
         return self.banners.text(uri)
@@ -153,6 +151,7 @@ class VmsPage(QWidget):
         self.host = model
         self.model.set_host(model)
         self._show_foreign_note()
+        self.undo_stack.reload()  # undo steps belong to the host they were made on
         if self._graphs is not None:
             self._graphs.set_host(model)
         self._selection_changed()
@@ -214,21 +213,9 @@ class VmsPage(QWidget):
 
     # -- wizard and graphs -----------------------------------------------------------------
     def new_vm(self) -> None:
-        from vfiodeck.gui.vms.wizard import NewVmWizard
+        from vfiodeck.gui.vms.wizard import open_wizard
 
-        ups = self.connections.up()
-        if not ups:
-            errors.show_error(self, "No libvirt connection is up: connect first, then create the VM.")
-            return
-        row = self.selected_row()
-        uri = row.uri if row is not None and row.uri in ups else ups[0]
-        ctrl = self.connections.controllers[uri]
-        names = {r.info.name for r in self.model.rows() if r.uri == uri}
-        wizard = NewVmWizard(ctrl, self.host, self, allowed=self.assigning.allowed_on(uri), existing=names)
-        wizard.defined.connect(self.undo_stack.push)
-        wizard.defined.connect(lambda _entry: self.refresh(uri))
-        wizard.open()
-        self.wizard = wizard
+        self.wizard = open_wizard(self)
 
     def show_graphs(self, visible: bool) -> None:
         self.acts.graphs_action.setChecked(visible)

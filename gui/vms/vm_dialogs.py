@@ -10,7 +10,16 @@ from collections.abc import Sequence
 from enum import Enum
 
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QCheckBox, QDialog, QLabel, QRadioButton, QVBoxLayout, QWidget
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QDialog,
+    QHBoxLayout,
+    QLabel,
+    QRadioButton,
+    QStyle,
+    QVBoxLayout,
+    QWidget,
+)
 
 from vfiodeck.gui.vms.dialogs import accept_buttons
 
@@ -18,6 +27,7 @@ from vfiodeck.gui.vms.dialogs import accept_buttons
 def _label(html: str) -> QLabel:
     label = QLabel(html)
     label.setWordWrap(True)
+    label.setMinimumWidth(460)  # wrapped text gets its height from a width it can count on
     label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
     return label
 
@@ -47,11 +57,17 @@ class DeleteDialog(QDialog):
     def __init__(self, vm: str, disks: Sequence[str], parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setWindowTitle(f"Delete {vm}")
-        layout = QVBoxLayout(self)
+        outer = QHBoxLayout(self)
+        icon = QLabel()
+        icon.setPixmap(self.style().standardIcon(QStyle.StandardPixmap.SP_MessageBoxWarning).pixmap(40, 40))
+        icon.setAlignment(Qt.AlignmentFlag.AlignTop)
+        outer.addWidget(icon)
+        layout = QVBoxLayout()
+        outer.addLayout(layout, 1)
         layout.addWidget(
             _label(
-                f"<p><b>Delete the VM “{vm}”?</b></p><p>Its definition goes (and its UEFI variables). "
-                "Devices it passed stay on the host.</p>"
+                f"<p><b>Delete the VM “{vm}”?</b></p><p>Its definition and its UEFI variables go. The host "
+                "devices it passes are not touched.</p>"
             )
         )
         self.disk_boxes: list[QCheckBox] = []
@@ -63,11 +79,11 @@ class DeleteDialog(QDialog):
                 layout.addWidget(box)
         else:
             layout.addWidget(QLabel("It has no disk images."))
+        layout.addSpacing(8)
         buttons, self.ok = accept_buttons(self, "Delete")
         layout.addWidget(buttons)
         for box in self.disk_boxes:
             box.toggled.connect(self._update)
-        self.resize(560, 0)
 
     def chosen_disks(self) -> list[str]:
         return [b.text().replace("&", "") for b in self.disk_boxes if b.isChecked()]

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Collection
 from dataclasses import replace
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import Signal
 from PySide6.QtWidgets import QWidget, QWizard
@@ -27,6 +28,9 @@ from vfiodeck.gui.vms.wizard_basics import BasicsPage
 from vfiodeck.gui.vms.wizard_devices import DevicesPage, PinningPage
 from vfiodeck.gui.vms.wizard_review import ReviewPage
 from vfiodeck.gui.vms.wizard_storage import StoragePage
+
+if TYPE_CHECKING:
+    from vfiodeck.gui.vms.page import VmsPage
 
 
 class NewVmWizard(QWizard):
@@ -114,7 +118,7 @@ class NewVmWizard(QWizard):
         return self.storage.create_pool.text().split("“", 1)[-1].split("”", 1)[0]
 
     def refresh_review(self) -> None:
-        self.review.set_plan(self.plan(), connection_label(self.ctrl.uri), self.pool_to_create())
+        self.review.set_plan(self.plan(), connection_label(self.ctrl.uri), self.pool_to_create(), self.host)
 
     def accept(self) -> None:
         """Define on the connection's queue; close only when libvirt took it."""
@@ -146,3 +150,20 @@ class NewVmWizard(QWizard):
         summary, details = errors.describe(err)
         self.review.error.setText(f"Not defined: {summary}")
         errors.show_error(self, f"The VM was not defined: {summary}", details)
+
+
+def open_wizard(page: VmsPage) -> NewVmWizard | None:
+    """The VMs page's "New VM…": on the selected VM's connection, or the first one up."""
+    ups = page.connections.up()
+    if not ups:
+        errors.show_error(page, "No libvirt connection is up: connect first, then create the VM.")
+        return None
+    row = page.selected_row()
+    uri = row.uri if row is not None and row.uri in ups else ups[0]
+    names = {r.info.name for r in page.model.rows() if r.uri == uri}
+    allowed = page.assigning.allowed_on(uri)
+    wizard = NewVmWizard(page.connections.controllers[uri], page.host, page, allowed=allowed, existing=names)
+    wizard.defined.connect(page.undo_stack.push)
+    wizard.defined.connect(lambda _entry: page.refresh(uri))
+    wizard.open()
+    return wizard

@@ -8,27 +8,46 @@ from html import escape
 
 from PySide6.QtWidgets import QLabel, QPlainTextEdit, QPushButton, QTextBrowser, QVBoxLayout, QWizardPage
 
-from vfiodeck.core.plan.assign import NoteKind
+from vfiodeck.core.host.model import HostModel
+from vfiodeck.core.plan.assign import Note, NoteKind
 from vfiodeck.core.plan.newvm import NewVmPlan
+from vfiodeck.core.text import mib_text
 
 _QUIET = {NoteKind.ALREADY_PASSED}
 
 
-def summary_html(plan: NewVmPlan, connection: str, pool: str | None) -> str:
-    rows = [*plan.summary[:1], ("Connection", connection), *plan.summary[1:]]
-    if pool:
-        rows.append(("Storage pool", f"“{pool}” is created first for the image's folder"))
-    cells = "".join(
-        f"<tr><td style='padding:3px 14px 3px 0'><b>{escape(k)}</b></td><td>{escape(v)}</td></tr>"
-        for k, v in rows
-    )
-    notes = [n for n in plan.notes if n.kind not in _QUIET]
-    items = "".join(f"<li>{escape(n.text)}</li>" for n in notes)
-    warn = (
-        f"<p style='color:#8a5300'><b>Good to know before you finish:</b></p><ul>{items}</ul>"
-        if items
-        else ""
-    )
+def _memory_on_node(plan: NewVmPlan, host: HostModel | None) -> str | None:
+    """ "16 GiB of node 0's 47 GiB": where the pinned VM's memory lives."""
+    node_id = plan.pinning.node if plan.pinning is not None else None
+    nodes = {n.id: n for n in host.topology.numa_nodes} if host is not None else {}
+    node = nodes.get(node_id) if node_id is not None else None
+    if node is None or not node.memory_mib:
+        return None
+    return f"{mib_text(plan.spec.memory_mib)} of node {node.id}'s {mib_text(node.memory_mib)}"
+
+
+def _note_text(note: Note) -> str:
+    if note.kind is NoteKind.HIDE_HYPERVISOR:
+        done = "The hypervisor is hidden from the guest" if note.applied else "The hypervisor is not hidden"
+        return f"{done}: {note.text}"
+    return note.text
+
+
+def summary_html(plan: NewVmPlan, connection: str, pool: str | None, host: HostModel | None = None) -> str:
+    rows: list[tuple[str, str]] = []
+    for key, value in plan.summary:
+        rows.append((key, value))
+        if key == "Name":
+            rows.append(("Connection", connection))
+        elif key == "Memory" and (on_node := _memory_on_node(plan, host)):
+            rows.append(("Memory per node", on_node))
+        elif key == "Disk" and pool:
+            rows.append(("Storage pool", f"“{pool}” is created first, for the image's folder"))
+    cell = "<tr><td style='padding:3px 16px 3px 0'><b>{}</b></td><td style='padding:3px 0'>{}</td></tr>"
+    cells = "".join(cell.format(escape(k), escape(v)) for k, v in rows)
+    items = "".join(f"<li>{escape(_note_text(n))}</li>" for n in plan.notes if n.kind not in _QUIET)
+    head = "<p style='color:#8a5300'><b>Good to know before you finish:</b></p>"
+    warn = f"{head}<ul>{items}</ul>" if items else ""
     return f"<table cellspacing='0'>{cells}</table>{warn}"
 
 
@@ -62,7 +81,7 @@ class ReviewPage(QWizardPage):
         self.xml.setVisible(on)
         self.show_xml.setText("Hide the XML" if on else "Show the XML")
 
-    def set_plan(self, plan: NewVmPlan, connection: str, pool: str | None) -> None:
-        self.summary.setHtml(summary_html(plan, connection, pool))
+    def set_plan(self, plan: NewVmPlan, connection: str, pool: str | None, host: HostModel | None) -> None:
+        self.summary.setHtml(summary_html(plan, connection, pool, host))
         self.xml.setPlainText(plan.xml)
         self.error.setText(" ".join(plan.problems))
