@@ -272,10 +272,8 @@ class HostPage(QWidget):
 
     def current_addresses(self) -> list[str]:
         """Every function the current row stands for (a group's, or a device's), [] when none."""
-        from vfiodeck.gui.models.iommu_model import Role
-
         index = self.tree.currentIndex()
-        addresses = self.proxy.data(index, int(Role.ADDRESSES)) if index.isValid() else None
+        addresses = index.data(int(Role.ADDRESSES)) if index.isValid() else None
         return list(addresses) if addresses else []
 
     def add_device_action(self, action: QAction) -> None:
@@ -283,3 +281,16 @@ class HostPage(QWidget):
         action.setShortcutContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
         self.tree.addAction(action)
         self.tree.setContextMenuPolicy(Qt.ContextMenuPolicy.ActionsContextMenu)
+
+    @property
+    def tab(self) -> int:
+        return int(self.tabs.currentIndex())
+
+    @tab.setter
+    def tab(self, index: int) -> None:
+        self.tabs.setCurrentIndex(index)
+
+    @property
+    def first_field(self) -> QWidget:
+        """Where Tab goes from the page list."""
+        return self.kind_box

@@ -166,11 +166,11 @@ class MainWindow(QMainWindow):
             self.stack.addWidget(self._readiness)
             self._host_page.demo_requested.connect(self.open_demo)
             self.assign_action = self.registry.add(
-                self._host_page.tree, "&Assign to VM…", self.assign_selected, "Ctrl+Shift+A", local=True
+                self._host_page, "&Assign to VM…", self.assign_selected, "Ctrl+Shift+A", local=True
             )
             self._host_page.add_device_action(self.assign_action)
-            self._host_page.tabs.setCurrentIndex(self._saved_tab)
-            self.setTabOrder(self.nav, self._host_page.kind_box)
+            self._host_page.tab = self._saved_tab
+            self.setTabOrder(self.nav, self._host_page.first_field)
             self._show_row(self.nav.currentRow())
         return self._host_page
 
@@ -364,7 +364,7 @@ class MainWindow(QMainWindow):
         settings = open_settings()
         settings.setValue("window/geometry", self.saveGeometry())
         settings.setValue("window/page", self.nav.currentRow())
-        tab = self._host_page.tabs.currentIndex() if self._host_page is not None else self._saved_tab
+        tab = self._host_page.tab if self._host_page is not None else self._saved_tab
         settings.setValue("host/tab", tab)
         settings.sync()
 

@@ -16,7 +16,7 @@ from vfiodeck.core.vm.history import DefinitionChangedError
 from vfiodeck.core.vm.inventory import DomainRow, read_definitions
 from vfiodeck.gui import errors
 from vfiodeck.gui.vms import dialogs, vm_dialogs
-from vfiodeck.gui.vms.connection import accepts_host
+from vfiodeck.gui.vms.foreign_host import accepts_host
 from vfiodeck.gui.vms.hotplug import HotplugRefusedError, hotplug
 from vfiodeck.gui.vms.undo import show_stale
 

@@ -17,7 +17,6 @@ from typing import Any, TypeVar
 import libvirt
 from PySide6.QtCore import QObject, QTimer, Signal
 
-from vfiodeck.core.host.model import HostModel
 from vfiodeck.core.vm.connection import (
     DEFAULT_BACKOFF,
     Backoff,
@@ -27,7 +26,7 @@ from vfiodeck.core.vm.connection import (
 from vfiodeck.core.vm.errors import ConnectionFailedError, ConnectionLostError, VmError, unreachable_message
 from vfiodeck.core.vm.events import EventSubscription, LifecycleEvent
 from vfiodeck.core.vm.inventory import DomainRow as DomainRow
-from vfiodeck.core.vm.inventory import connection_label, inventory
+from vfiodeck.core.vm.inventory import inventory
 from vfiodeck.gui.jobs import Failed, Jobs
 
 log = logging.getLogger(__name__)
@@ -207,28 +206,3 @@ class ConnectionController(QObject):
         self._poll.stop()
         self._retry.stop()
         self.run(self._release)
-
-
-def accepts_host(uri: str, host_is_live: bool) -> bool:
-    """May ``uri``'s VMs get the PCI addresses of the host shown? Only this machine's devices go to
-    this machine's hypervisor; the test driver (the demo's VMs, tests) pairs with any host."""
-    from urllib.parse import urlsplit
-
-    parts = urlsplit(uri)
-    if parts.scheme == "test":
-        return True
-    return host_is_live and not parts.hostname
-
-
-def foreign_host_note(host: HostModel | None, uris: list[str]) -> str:
-    """The banner saying the host shown is not where these VMs run ("" when it is)."""
-    if host is None:
-        return ""
-    foreign = [connection_label(u) for u in uris if not accepts_host(u, host.is_live)]
-    if not foreign:
-        return ""
-    what = "this computer" if host.is_live else "a snapshot or the demo host, not this computer"
-    return (
-        f"The host shown is {what}: its devices can't be passed to the VMs of {', '.join(foreign)}. "
-        "Open this computer (File ▸ Open this computer) to assign devices."
-    )

@@ -29,10 +29,11 @@ from vfiodeck.gui.jobs import Jobs
 from vfiodeck.gui.vms import dialogs
 from vfiodeck.gui.vms.assigning import Assigning
 from vfiodeck.gui.vms.banners import Banners
-from vfiodeck.gui.vms.connection import LinkState, foreign_host_note
+from vfiodeck.gui.vms.connection import LinkState
 from vfiodeck.gui.vms.connections import DEFAULT_URI, ConnectionSet, remember_uri
 from vfiodeck.gui.vms.domain_model import ROW_ROLE, SORT_ROLE, Column, DomainModel
 from vfiodeck.gui.vms.editing import Editing
+from vfiodeck.gui.vms.foreign_host import foreign_host_note
 from vfiodeck.gui.vms.lifecycle import Lifecycle
 from vfiodeck.gui.vms.table import VmTable
 from vfiodeck.gui.vms.undo import UndoStack
