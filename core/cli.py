@@ -7,6 +7,7 @@ the window understands (--root, --demo, --connect) are parsed here too so ``--he
 from __future__ import annotations
 
 import argparse
+import errno
 import importlib
 import sys
 
@@ -16,6 +17,7 @@ from vfiodeck.core.errors import VfioDeckError
 # is imported only when its command runs, so `inspect` pays for nothing it does not use.
 COMMANDS = {
     "inspect": "inspect",
+    "check": "check",
     "snapshot": "snapshot",
 }
 
@@ -76,9 +78,19 @@ def build_parser() -> argparse.ArgumentParser:
         "--root", metavar="PATH", default=argparse.SUPPRESS, help="directory or snapshot to read"
     )
 
+    check = sub.add_parser("check", help="the readiness checklist: what to fix before passthrough works")
+    check.add_argument("--json", action="store_true", help="print {schema: 1, checks: [...]}")
+    check.add_argument(
+        "--root", metavar="PATH", default=argparse.SUPPRESS, help="directory or snapshot to read"
+    )
+
     snapshot = sub.add_parser("snapshot", help="capture the files VFIO Deck reads, for a bug report")
     snapshot.add_argument(
-        "-o", "--output", metavar="FILE.tar.gz", required=True, help="where to write the snapshot"
+        "-o",
+        "--output",
+        metavar="FILE.tar.gz",
+        required=True,
+        help="where to write the snapshot (.tar.gz, .tar.bz2, .tar.xz or .tar; - for standard output)",
     )
     snapshot.add_argument(
         "--root", metavar="PATH", default=argparse.SUPPRESS, help="capture this root, not /"
@@ -86,25 +98,61 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+# Writing the output failed (``> /dev/full``, a full disk or quota, a vanished terminal). Files of a
+# host root are read through readers that turn their errors into recorded problems.
+_OUTPUT_ERRNOS = frozenset({errno.ENOSPC, errno.EDQUOT, errno.EFBIG, errno.EIO})
+
+
 def run(args: argparse.Namespace) -> int:
     """Run a sub-command. Errors are one line on stderr and exit status 2, never a traceback."""
     import logging  # here, not at the top: the window's start-up does not need it
 
-    logging.basicConfig(
-        level=logging.DEBUG if args.verbose else logging.WARNING, format="%(levelname)s %(message)s"
-    )
+    from vfiodeck.core.host.scratch import install_signal_cleanup
+    from vfiodeck.core.text import safe, safe_text
+
+    class _SafeFormatter(logging.Formatter):
+        def format(self, record: logging.LogRecord) -> str:
+            return safe_text(super().format(record))
+
+    logging.basicConfig(level=logging.DEBUG if args.verbose else logging.WARNING)
+    for handler in logging.getLogger().handlers:
+        handler.setFormatter(_SafeFormatter("%(levelname)s %(message)s"))
+    install_signal_cleanup()
     module_name = COMMANDS.get(args.command)
     if module_name is None:
-        print(f"vfio-deck: unknown command {args.command!r}", file=sys.stderr)
+        print(f"vfio-deck: unknown command {safe(args.command)!r}", file=sys.stderr)
         return 2
     try:
         module = importlib.import_module(f"vfiodeck.core.commands.{module_name}")
-        return int(module.run(args))
+        code = int(module.run(args))
+        sys.stdout.flush()  # a full disk or a closed pipe shows here, while we can still say so
+        return code
     except VfioDeckError as exc:
-        print(f"vfio-deck: {exc}", file=sys.stderr)
+        print(f"vfio-deck: {safe(exc)}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         return 130
+    except BrokenPipeError:
+        _discard_stdout()  # `inspect | head`: the reader has all it wanted; say nothing
+        return 141  # as a shell reports a process ended by SIGPIPE
+    except OSError as exc:
+        if exc.filename is not None or exc.errno not in _OUTPUT_ERRNOS:
+            raise
+        _discard_stdout()
+        print(f"vfio-deck: cannot write the output ({exc.strerror or exc})", file=sys.stderr)
+        return 2
+
+
+def _discard_stdout() -> None:
+    """Point standard output at /dev/null so the interpreter's last flush does not fail again."""
+    import os
+
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        os.close(devnull)
+    except (OSError, ValueError):
+        pass
 
 
 def main(argv: list[str] | None = None) -> int:

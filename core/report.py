@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from vfiodeck.core.checks.run import check_to_dict, run_checks
-from vfiodeck.core.host.candidates import device_kind, find_candidates
-from vfiodeck.core.host.model import Candidate, HostModel, PciDevice
+from vfiodeck.core.checks.readiness import assess
+from vfiodeck.core.checks.run import check_to_dict
+from vfiodeck.core.checks.text import checklist_lines
+from vfiodeck.core.host.candidates import device_kind
+from vfiodeck.core.host.model import AcsFlags, Candidate, HostModel, PciCapabilities, PciDevice
 from vfiodeck.core.host.root import HostRoot
 from vfiodeck.core.host.sysfs import Reader
 from vfiodeck.core.text import cpulist_text, kib_text, mib_text, short_address
@@ -28,7 +30,36 @@ def _device_dict(dev: PciDevice) -> dict[str, Any]:
         "numa_node": dev.numa_node,
         "boot_vga": dev.boot_vga,
         "reset_methods": list(dev.reset_methods) if dev.reset_methods is not None else None,
+        "capabilities": _capabilities_dict(dev.capabilities),
     }
+
+
+def _flags_dict(flags: AcsFlags | None) -> dict[str, bool] | None:
+    if flags is None:
+        return None
+    return {name: getattr(flags, name) for name in ("sv", "tb", "rr", "cr", "uf", "ec", "dt")}
+
+
+def _capabilities_dict(caps: PciCapabilities | None) -> dict[str, Any] | None:
+    if caps is None:
+        return None
+    acs: dict[str, Any] | None = None
+    if caps.acs is not None:
+        acs = {"present": False}
+        if caps.acs.present:
+            acs = {"present": True, "cap": _flags_dict(caps.acs.cap), "ctrl": _flags_dict(caps.acs.ctrl)}
+    sriov: dict[str, Any] | None = None
+    if caps.sriov is not None:
+        sriov = {"present": False}
+        if caps.sriov.present:
+            sriov = {"present": True, "total_vfs": caps.sriov.total_vfs, "num_vfs": caps.sriov.num_vfs}
+    rebar = None
+    if caps.rebar is not None:
+        rebar = [
+            {"bar": e.bar, "current_mib": e.current_mib, "supported_mib": list(e.supported_mib)}
+            for e in sorted(caps.rebar, key=lambda e: e.bar)
+        ]
+    return {"config_bytes": caps.config_bytes, "flr": caps.flr, "acs": acs, "rebar": rebar, "sriov": sriov}
 
 
 def _candidate_dict(cand: Candidate) -> dict[str, Any]:
@@ -40,6 +71,10 @@ def _candidate_dict(cand: Candidate) -> dict[str, Any]:
         "blockers": list(cand.blockers),
         "isolated": cand.isolated,
         "binding": {"method": cand.binding.method.value, "ids": list(cand.binding.ids)},
+        "host_uses": [
+            {"address": use.address, "what": use.what.value, "detail": use.detail} for use in cand.host_uses
+        ],
+        "companions": list(cand.companions),
         "verdict": cand.verdict,
     }
 
@@ -47,7 +82,8 @@ def _candidate_dict(cand: Candidate) -> dict[str, Any]:
 def inspect_dict(host: HostModel, root: HostRoot) -> dict[str, Any]:
     """Everything ``vfio-deck inspect --json`` prints. Lists are sorted; unknowns are null."""
     topo = host.topology
-    checks = run_checks(host, Reader(root))
+    candidates = host.candidates
+    checks = assess(host, Reader(root), candidates).checks
     return {
         "schema": SCHEMA,
         "cpu": {
@@ -80,7 +116,7 @@ def inspect_dict(host: HostModel, root: HostRoot) -> dict[str, Any]:
             "enabled": host.iommu.enabled,
             "groups": [{"id": grp.id, "devices": list(grp.devices)} for grp in host.iommu.groups],
         },
-        "passthrough_candidates": [_candidate_dict(c) for c in find_candidates(host)],
+        "passthrough_candidates": [_candidate_dict(c) for c in candidates],
         "checks": [check_to_dict(check) for check in checks],
         "cmdline": host.cmdline,
         "problems": [
@@ -148,18 +184,21 @@ def text_report(host: HostModel, root: HostRoot) -> str:
                     "  " + (_device_line(dev) if dev else f"[   ] {short_address(address)}  (not in sysfs)")
                 )
         lines.append("")
-    candidates = find_candidates(host)
+    candidates = host.candidates
     lines.append("Passthrough candidates:" if candidates else "Passthrough candidates: none")
     for cand in candidates:
         mark = "OK " if cand.isolated else "!! "
         lines.append(f"  {mark}{cand.verdict}")
         lines.append(f"      bind with {cand.binding.method.value}: {cand.binding.reason}")
+        if cand.companions:
+            companions = ", ".join(map(short_address, cand.companions))
+            lines.append(f"      offered with it: {companions} (in a group of its own)")
+        for use in cand.host_uses:
+            lines.append(f"      HOST USES {short_address(use.address)}: {use.what.value}: {use.detail}")
     lines.append("")
-    lines.append("Readiness:")
-    for check in run_checks(host, Reader(root)):
-        lines.append(f"  [{check.status.value:^7}] {check.title}")
-        if check.status.value not in ("pass",) and check.fix:
-            lines.append(f"            fix: {check.fix}")
+    readiness = assess(host, Reader(root), candidates)
+    lines.append(f"Readiness: {readiness.summary}")
+    lines += checklist_lines(readiness, indent="  ")
     if host.problems:
         lines.append("")
         lines.append(f"Could not read {len(host.problems)} value(s); run with -v for details.")

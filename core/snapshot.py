@@ -10,14 +10,18 @@ from __future__ import annotations
 import glob
 import io
 import os
+import stat
+import sys
 import tarfile
 import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
+from typing import BinaryIO
 
 from vfiodeck.core.errors import VfioDeckError
 from vfiodeck.core.host.root import HostRoot
+from vfiodeck.core.host.safe_read import RefusedError, is_inside, open_regular, read_head
 
 MAX_FILE_BYTES = 1 << 20  # /proc/interrupts on a 256-CPU host is the largest file we read
 MAX_TOTAL_BYTES = 64 << 20
@@ -28,6 +32,17 @@ ALLOW = (
     "proc/cpuinfo",
     "proc/meminfo",
     "proc/interrupts",
+    "proc/iomem",  # boot framebuffer inside a GPU BAR (addresses read as 0 for a normal user)
+    "proc/version",
+    "proc/sys/kernel/osrelease",
+    "sys/firmware/acpi/tables/*",  # names only (DMAR, IVRS): the tables' bytes are not taken
+    "sys/class/dmi/id/board_vendor",  # which vendor's BIOS menus a fix names (no serial numbers)
+    "sys/class/dmi/id/board_name",
+    "sys/class/dmi/id/sys_vendor",
+    "sys/kernel/security/lockdown",
+    "sys/class/misc/kvm",
+    "lib/modules/*/modules.builtin",
+    "lib/modules/*/modules.alias",  # only its "alias vfio_pci:" lines, see FILTERED
     "sys/devices/system/cpu/online",
     "sys/devices/system/cpu/possible",
     "sys/devices/system/cpu/present",
@@ -67,12 +82,15 @@ ALLOW = (
     "usr/share/OVMF/*",
     "usr/share/edk2/ovmf/*",
     "usr/share/edk2/x64/*",
+    "etc/os-release",  # which package manager a fix names
+    "usr/lib/os-release",
     "etc/default/grub",
     "etc/kernel/cmdline",
     "etc/modprobe.d/*.conf",
     "etc/modules-load.d/*.conf",
     "etc/modules",
     "etc/mkinitcpio.conf",
+    "etc/mkinitcpio.conf.d/*.conf",
     "etc/dracut.conf.d/*.conf",
     "etc/initramfs-tools/modules",
     "etc/booster.yaml",
@@ -98,10 +116,14 @@ PCI_FILES = (
     "d3cold_allowed",
 )
 PCI_LINKS = ("driver", "iommu_group")
-PCI_CONFIG_BYTES = 256  # the standard header and capability list; the extended space is not needed
+PCI_CONFIG_BYTES = 4096  # the extended space too: ACS, Resizable BAR and SR-IOV live there
 
 # Files that are large binaries and that we only need to know exist (firmware images).
 PRESENCE_ONLY_SUFFIXES = (".fd", ".bin", ".img")
+PRESENCE_ONLY_DIRS = ("sys/firmware/acpi/tables/",)
+# Files of which only some lines are taken (modules.alias is megabytes; the checks need the VFIO
+# variant-driver lines).
+FILTERED = {"modules.alias": "alias vfio_pci:"}
 
 
 @dataclass(frozen=True)
@@ -118,6 +140,7 @@ class SnapshotError(VfioDeckError):
 class _Collector:
     def __init__(self, root: HostRoot) -> None:
         self.root = root
+        self.root_real = os.path.realpath(root.path)
         self.members: dict[str, tarfile.TarInfo] = {}
         self.data: dict[str, bytes] = {}
         self.total = 0
@@ -125,6 +148,10 @@ class _Collector:
 
     def _abs(self, rel: str) -> str:
         return self.root.join(rel)
+
+    def _inside(self, path: str) -> bool:
+        """Whether ``path``, links resolved, is below the root (on the live host: always)."""
+        return is_inside(os.path.realpath(path), self.root_real)
 
     def add_dir(self, rel: str) -> None:
         if rel in self.members:
@@ -152,15 +179,18 @@ class _Collector:
         self.links += 1
 
     def add_file(self, rel: str, limit: int = MAX_FILE_BYTES, presence_only: bool = False) -> None:
+        """A regular file below the root, its first ``limit`` bytes (a FIFO or device is left out)."""
         if rel in self.members:
             return
         content = b""
-        if not presence_only:
+        try:
+            fd = open_regular(self._abs(rel), self.root.confine)
             try:
-                with open(self._abs(rel), "rb") as fh:
-                    content = fh.read(limit)
-            except OSError:
-                return  # unreadable or vanished: the snapshot simply lacks it, as the scan would
+                content = b"" if presence_only else read_head(fd, limit)
+            finally:
+                os.close(fd)
+        except (OSError, RefusedError):
+            return  # unreadable, vanished, not a file, or outside: the snapshot lacks it, as the scan would
         info = tarfile.TarInfo(rel)
         info.size = len(content)
         info.mode = 0o444
@@ -170,27 +200,53 @@ class _Collector:
         self.members[rel] = info
         self.data[rel] = content
 
+    def add_filtered(self, rel: str, prefix: str) -> None:
+        """Only the lines that start with ``prefix``, from a file read whole (up to 64 MiB)."""
+        try:
+            with open(self._abs(rel), "rb") as fh:
+                data = fh.read(MAX_TOTAL_BYTES)
+        except OSError:
+            return
+        wanted = prefix.encode()
+        kept = b"".join(line for line in data.splitlines(keepends=True) if line.startswith(wanted))
+        info = tarfile.TarInfo(rel)
+        info.size = len(kept)
+        info.mode = 0o444
+        self.total += len(kept)
+        if self.total > MAX_TOTAL_BYTES:
+            raise SnapshotError(f"snapshot would exceed {MAX_TOTAL_BYTES >> 20} MiB; refusing to write it")
+        self.members[rel] = info
+        self.data[rel] = kept
+
     def add_path(self, rel: str) -> None:
         path = self._abs(rel)
+        if not self._inside(os.path.dirname(path)):
+            return  # reached through a folder link that leads out of the root
         if os.path.islink(path):
             self.add_link(rel)
             if rel.startswith("sys/kernel/iommu_groups/"):
                 return
             target = os.path.realpath(path)
-            root_real = os.path.realpath(self.root.path)
-            if os.path.isdir(target) and target.startswith(root_real + os.sep):
+            if not is_inside(target, self.root_real):
+                return
+            if os.path.isdir(target):
                 # A link to a directory (e.g. sys/class/iommu/dmar0): keep the link, capture nothing below.
                 return
-            if os.path.isfile(target) and target.startswith(root_real + os.sep):
-                self.add_file(os.path.relpath(target, root_real))
+            self.add_file(os.path.relpath(target, self.root_real))
         elif os.path.isdir(path):
             self.add_dir(rel)
-        elif os.path.isfile(path):
-            self.add_file(rel, presence_only=rel.endswith(PRESENCE_ONLY_SUFFIXES))
+        else:
+            prefix = FILTERED.get(os.path.basename(rel))
+            if prefix is not None:
+                self.add_filtered(rel, prefix)
+                return
+            presence = rel.endswith(PRESENCE_ONLY_SUFFIXES) or rel.startswith(PRESENCE_ONLY_DIRS)
+            self.add_file(rel, presence_only=presence)
 
     def add_pci_devices(self) -> None:
-        root_real = os.path.realpath(self.root.path)
         devices = self._abs("sys/bus/pci/devices")
+        if not self._inside(devices):
+            return
         try:
             names = sorted(os.listdir(devices))
         except OSError:
@@ -199,15 +255,13 @@ class _Collector:
             link_rel = f"sys/bus/pci/devices/{name}"
             self.add_link(link_rel)
             target = os.path.realpath(self._abs(link_rel))
-            if not target.startswith(root_real + os.sep) or not os.path.isdir(target):
+            if not is_inside(target, self.root_real) or target == self.root_real or not os.path.isdir(target):
                 continue
-            dev_rel = os.path.relpath(target, root_real)
+            dev_rel = os.path.relpath(target, self.root_real)
             self.add_dir(dev_rel)
             for fname in PCI_FILES:
-                if os.path.isfile(os.path.join(target, fname)):
-                    self.add_file(f"{dev_rel}/{fname}")
-            if os.path.isfile(os.path.join(target, "config")):
-                self.add_file(f"{dev_rel}/config", limit=PCI_CONFIG_BYTES)
+                self.add_file(f"{dev_rel}/{fname}")
+            self.add_file(f"{dev_rel}/config", limit=PCI_CONFIG_BYTES)
             for lname in PCI_LINKS:
                 if os.path.islink(os.path.join(target, lname)):
                     self.add_link(f"{dev_rel}/{lname}")
@@ -220,35 +274,115 @@ class _Collector:
         self.add_pci_devices()
 
 
-def write_snapshot(root: HostRoot, dest: Path) -> SnapshotSummary:
-    """Write the allow-listed files of ``root`` to ``dest`` (.tar.gz), atomically: a failure
-    leaves no half-written file behind."""
+_COMPRESSION = (
+    ((".tar.gz", ".tgz"), "gz"),
+    ((".tar.bz2", ".tbz2", ".tbz"), "bz2"),
+    ((".tar.xz", ".txz"), "xz"),
+    ((".tar",), ""),
+)
+_TOP = "vfiodeck-snapshot"
+
+
+def compression_for(name: str) -> str:
+    """The compression a file name asks for ("gz", "bz2", "xz", "" for .tar); gzip otherwise."""
+    for suffixes, kind in _COMPRESSION:
+        if name.endswith(suffixes):
+            return kind
+    return "gz"
+
+
+def write_snapshot(root: HostRoot, dest: Path | str) -> SnapshotSummary:
+    """Write the allow-listed files of ``root`` to ``dest``, compressed as its suffix says, or to
+    standard output for ``-``. A file is written atomically (a failure leaves nothing behind),
+    never replaces anything but a regular file, and under sudo belongs to the invoking user."""
     collector = _Collector(root)
     collector.collect()
-    dest = Path(dest)
-    top = "vfiodeck-snapshot"
+    if str(dest) == "-":
+        return _write_stdout(collector)
+    return _write_file(collector, Path(dest))
+
+
+def _summary(collector: _Collector, size: int) -> SnapshotSummary:
+    files = sum(1 for info in collector.members.values() if info.isfile())
+    return SnapshotSummary(files=files, links=collector.links, bytes_written=size)
+
+
+def _write_tar(collector: _Collector, out: BinaryIO, mode: str) -> None:
+    now = int(time.time())
+    with tarfile.open(fileobj=out, mode=mode) as tar:  # type: ignore[call-overload]
+        top_info = tarfile.TarInfo(_TOP)
+        top_info.type = tarfile.DIRTYPE
+        top_info.mode = 0o755
+        top_info.mtime = now
+        tar.addfile(top_info)
+        for rel in sorted(collector.members):
+            info = collector.members[rel]
+            info.name = f"{_TOP}/{rel}"
+            info.mtime = now
+            data = collector.data.get(rel)
+            tar.addfile(info, io.BytesIO(data) if data is not None else None)
+
+
+class _Counter(io.RawIOBase):
+    def __init__(self, out: BinaryIO) -> None:
+        super().__init__()
+        self.out = out
+        self.count = 0
+
+    def writable(self) -> bool:
+        return True
+
+    def write(self, data: bytes) -> int:  # type: ignore[override]
+        self.out.write(data)
+        self.count += len(data)
+        return len(data)
+
+
+def _write_stdout(collector: _Collector) -> SnapshotSummary:
+    out = sys.stdout.buffer
+    if out.isatty():
+        raise SnapshotError("not writing a binary archive to a terminal: redirect it, or give -o FILE")
+    counter = _Counter(out)
+    _write_tar(collector, counter, "w|gz")  # type: ignore[arg-type]
+    out.flush()
+    return _summary(collector, counter.count)
+
+
+def _check_target(dest: Path) -> None:
+    try:
+        st = os.lstat(dest)
+    except FileNotFoundError:
+        return
+    except OSError as exc:
+        raise SnapshotError(f"cannot write {dest}: {exc.strerror}") from exc
+    if not stat.S_ISREG(st.st_mode):
+        raise SnapshotError(f"{dest} exists and is not a regular file; not replacing it")
+
+
+def _give_to_invoking_user(fd: int) -> None:
+    """Under sudo, the snapshot belongs to the user who ran sudo (they attach it to a report)."""
+    if os.geteuid() != 0:
+        return
+    uid, gid = os.environ.get("SUDO_UID", ""), os.environ.get("SUDO_GID", "")
+    if uid.isascii() and uid.isdigit() and gid.isascii() and gid.isdigit():
+        os.fchown(fd, int(uid), int(gid))
+
+
+def _write_file(collector: _Collector, dest: Path) -> SnapshotSummary:
+    _check_target(dest)
     directory = dest.parent if str(dest.parent) else Path(".")
     try:
         fd, tmp_name = tempfile.mkstemp(prefix=".vfiodeck-snapshot-", suffix=".tmp", dir=directory)
     except OSError as exc:
         raise SnapshotError(f"cannot write to {directory}: {exc.strerror}") from exc
-    now = time.time()
     try:
+        os.fchmod(fd, 0o644)  # no secrets inside (allow-list): readable like any file the user writes
+        _give_to_invoking_user(fd)
         with os.fdopen(fd, "wb") as raw:
-            with tarfile.open(fileobj=raw, mode="w:gz") as tar:
-                top_info = tarfile.TarInfo(top)
-                top_info.type = tarfile.DIRTYPE
-                top_info.mode = 0o755
-                top_info.mtime = int(now)
-                tar.addfile(top_info)
-                for rel in sorted(collector.members):
-                    info = collector.members[rel]
-                    info.name = f"{top}/{rel}"
-                    info.mtime = int(now)
-                    data = collector.data.get(rel)
-                    tar.addfile(info, io.BytesIO(data) if data is not None else None)
+            _write_tar(collector, raw, f"w:{compression_for(dest.name)}")
             raw.flush()
             os.fsync(raw.fileno())
+        _check_target(dest)  # it may have appeared meanwhile
         os.replace(tmp_name, dest)
     except OSError as exc:
         os.unlink(tmp_name)
@@ -256,5 +390,4 @@ def write_snapshot(root: HostRoot, dest: Path) -> SnapshotSummary:
     except BaseException:
         os.unlink(tmp_name)
         raise
-    files = sum(1 for info in collector.members.values() if info.isfile())
-    return SnapshotSummary(files=files, links=collector.links, bytes_written=dest.stat().st_size)
+    return _summary(collector, dest.stat().st_size)

@@ -1,9 +1,15 @@
-"""The one vocabulary every layer prints with: CPU lists, PCI addresses, sizes, device names.
+"""The one vocabulary every layer prints with: safe text, CPU lists, PCI addresses, sizes, device names.
 
 API (pure, no I/O, imports nothing from the rest of ``core``):
-- ``parse_cpulist(text) -> tuple[int, ...] | None``: the kernel's "0-3,8" (NUL bytes tolerated) and
-  libvirt's cpuset "0-7,^2"; ``cpulist_text(cpus) -> "0-2,5"`` writes the compact form both read.
+- ``safe_text(text)``, ``safe(value)``: text shown to a person. Values from a host root are untrusted
+  and may hold terminal controls (clear the screen, set the title, write the clipboard with OSC 52)
+  and non-UTF-8 bytes (lone surrogates, which make ``print`` raise); everything printed passes
+  through ``safe_text`` (or ``safe`` for one value, which escapes newlines and tabs too).
+- ``parse_cpulist(text, max_cpu=MAX_CPU) -> tuple[int, ...] | None``: the kernel's "0-3,8" (NUL
+  bytes tolerated) and libvirt's cpuset "0-7,^2"; ``cpulist_text(cpus) -> "0-2,5"`` writes the
+  compact form both read; ``is_digits(text)``: ASCII decimal digits only.
 - ``short_address("0000:08:00.0") -> "08:00.0"``, ``slot_of(address) -> "0000:08:00"``,
+  ``cards(addresses)`` (function 0 of each slot, in order),
   ``split_pci_address(address) -> (domain, bus, slot, function)``.
 - ``size_text(n_bytes)``, ``kib_text(kib)``, ``mib_text(mib)``: "512 KiB", "1.5 GiB", "24 GiB".
 - ``device_name(dev)``: the short name for sentences; ``device_label(dev, address)``: the name with
@@ -12,15 +18,49 @@ API (pure, no I/O, imports nothing from the rest of ``core``):
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 from typing import Protocol
+
+# -- safe text ------------------------------------------------------------------------------------
+# C0 controls but tab and newline, DEL, C1 controls, bidirectional overrides/isolates (they reorder
+# what is shown), and the surrogates Python uses for undecodable bytes.
+_UNSAFE_IN_TEXT = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069\ud800-\udfff]")
+_UNSAFE_IN_VALUE = re.compile("[\x00-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069\ud800-\udfff]")
+
+
+def _escape(match: re.Match[str]) -> str:
+    code = ord(match.group())
+    if 0xDC80 <= code <= 0xDCFF:  # an undecodable byte, as os.fsdecode() keeps it
+        return f"\\x{code - 0xDC00:02x}"
+    return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}"
+
+
+def safe_text(text: str) -> str:
+    """``text`` with every control character but tab and newline written as ``\\xNN``."""
+    return _UNSAFE_IN_TEXT.sub(_escape, text)
+
+
+def safe(value: object) -> str:
+    """One value for a line of text: newlines and tabs are escaped too."""
+    return _UNSAFE_IN_VALUE.sub(_escape, str(value))
+
 
 # -- CPU lists ------------------------------------------------------------------------------------
 
 
-def parse_cpulist(text: str | None) -> tuple[int, ...] | None:
+MAX_CPU = 65535  # the kernel's NR_CPUS tops out at 8192; a cpulist beyond this is garbage, not a host
+
+
+def is_digits(text: str) -> bool:
+    """ASCII decimal digits only: ``"²".isdigit()`` is true, and ``int("²")`` raises."""
+    return text.isascii() and text.isdigit()
+
+
+def parse_cpulist(text: str | None, max_cpu: int = MAX_CPU) -> tuple[int, ...] | None:
     """A kernel cpulist ("0-3,8,10-11") or libvirt cpuset ("0-7,^2") as sorted CPU ids; None when
-    it is not one. An empty list is ().
+    it is not one, or names a CPU above ``max_cpu`` ("0-999999999" would otherwise be a
+    billion-element set). An empty list is ().
 
     NUL bytes are dropped: since Linux 5.15 the topology cpumap files are binary attributes that end
     in "\\n\\0" (seen in the Kunpeng 920 capture)."""
@@ -35,10 +75,10 @@ def parse_cpulist(text: str | None) -> tuple[int, ...] | None:
         part = raw.strip()
         target = drop if part.startswith("^") else take
         lo, sep, hi = part.removeprefix("^").partition("-")
-        if not lo.isdigit() or (sep and not hi.isdigit()):
+        if len(lo) > 6 or len(hi) > 6 or not is_digits(lo) or (sep and not is_digits(hi)):
             return None
         first, last = int(lo), int(hi) if sep else int(lo)
-        if last < first:
+        if last < first or last > max_cpu:
             return None
         target.update(range(first, last + 1))
     return tuple(sorted(take - drop))
@@ -69,6 +109,12 @@ def short_address(address: str) -> str:
 def slot_of(address: str) -> str:
     """ "0000:08:00.1" -> "0000:08:00": the functions of one slot share it."""
     return address.rsplit(".", 1)[0]
+
+
+def cards(addresses: Iterable[str]) -> tuple[str, ...]:
+    """Function 0 of each slot, in first-seen order: the cards a list of functions belongs to
+    ("0000:08:00.1", "0000:08:00.0", "0000:43:00.1" -> "0000:08:00.0", "0000:43:00.0")."""
+    return tuple(dict.fromkeys(f"{slot_of(a)}.0" for a in addresses))
 
 
 def split_pci_address(address: str) -> tuple[int, int, int, int]:

@@ -6,6 +6,7 @@ import argparse
 import logging
 import sys
 
+from PySide6.QtCore import QTimer
 from PySide6.QtWidgets import QApplication
 
 from vfiodeck.gui.errors import install_excepthook, show_error
@@ -24,6 +25,7 @@ def run_app(args: argparse.Namespace) -> int:
     app.setApplicationName("VFIO Deck")
     app.setOrganizationName("vfio-deck")
     app.setDesktopFileName("vfio-deck")
+    _handle_signals_in_qt(app)
     window = MainWindow(uris=getattr(args, "connect", None))
     install_excepthook(lambda: window)
     window.show()
@@ -38,3 +40,14 @@ def run_app(args: argparse.Namespace) -> int:
     else:
         window.open_root(getattr(args, "root", None))
     return app.exec()
+
+
+def _handle_signals_in_qt(app: QApplication) -> None:
+    """SIGTERM/SIGHUP remove unpacked captures (core's handler). Python runs signal handlers only
+    between bytecodes, so a no-op timer lets it in while Qt's event loop waits."""
+    from vfiodeck.core.host.scratch import install_signal_cleanup
+
+    install_signal_cleanup()
+    timer = QTimer(app)
+    timer.timeout.connect(lambda: None)
+    timer.start(250)

@@ -12,6 +12,7 @@ import sys
 import traceback
 from types import TracebackType
 
+from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QMessageBox, QWidget
 
 log = logging.getLogger(__name__)
@@ -23,6 +24,7 @@ def show_error(parent: QWidget | None, summary: str, details: str = "") -> None:
     box = QMessageBox(parent)
     box.setIcon(QMessageBox.Icon.Warning)
     box.setWindowTitle("VFIO Deck")
+    box.setTextFormat(Qt.TextFormat.PlainText)  # the summary may quote a file name or a device name
     box.setText(summary)
     if details:
         box.setDetailedText(details)

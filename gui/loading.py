@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
+from vfiodeck.core.checks.readiness import Readiness
 from vfiodeck.core.host.model import Candidate, HostModel
 from vfiodeck.core.host.root import HostRoot
 
@@ -16,6 +17,7 @@ class LoadedHost:
     candidates: tuple[Candidate, ...]
     spec: str | None  # what was asked for: None for the live host, else a path
     demo: bool = False
+    readiness: Readiness | None = None  # the checks, computed with the scan (never on the GUI thread)
 
     @property
     def title(self) -> str:
@@ -31,9 +33,11 @@ class LoadedHost:
 
 def load_host(spec: str | None, demo: bool = False) -> LoadedHost:
     """Open and scan a host root (runs on a worker thread: it reads many files)."""
-    from vfiodeck.core.host.candidates import find_candidates
+    from vfiodeck.core.checks.readiness import assess
     from vfiodeck.core.host.scan import scan_host
+    from vfiodeck.core.host.sysfs import Reader
 
     root = HostRoot.open(spec)
     host = scan_host(root)
-    return LoadedHost(root, host, find_candidates(host), spec, demo)
+    candidates = host.candidates  # computed here, off the GUI thread, once per scan
+    return LoadedHost(root, host, candidates, spec, demo, assess(host, Reader(root), candidates))

@@ -28,13 +28,14 @@ from vfiodeck.gui.errors import show_error, show_exception
 from vfiodeck.gui.host_session import HostSession
 from vfiodeck.gui.jobs import Jobs
 from vfiodeck.gui.navigation import NavigationList
+from vfiodeck.gui.plain import plain_label
 from vfiodeck.gui.settings import open_settings
 from vfiodeck.resources import demo_host_path, demo_libvirt_xml, icon_path
 
 if TYPE_CHECKING:
     from vfiodeck.gui.host_page import HostPage
     from vfiodeck.gui.loading import LoadedHost
-    from vfiodeck.gui.readiness_placeholder import ReadinessPage
+    from vfiodeck.gui.readiness_page import ReadinessPage
     from vfiodeck.gui.vms.page import VmsPage
 
 log = logging.getLogger(__name__)
@@ -102,7 +103,7 @@ class MainWindow(QMainWindow):
         self.busy.setMaximumWidth(160)
         self.busy.setTextVisible(False)
         self.busy.hide()
-        self.status = QLabel("")
+        self.status = plain_label("")
         self.statusBar().addWidget(self.status, 1)
         self.statusBar().addPermanentWidget(self.busy)
 
@@ -158,13 +159,14 @@ class MainWindow(QMainWindow):
     def host_page(self) -> HostPage:
         if self._host_page is None:
             from vfiodeck.gui.host_page import HostPage
-            from vfiodeck.gui.readiness_placeholder import ReadinessPage
+            from vfiodeck.gui.readiness_page import ReadinessPage
 
             self._host_page = HostPage()
             self._readiness = ReadinessPage()
             self.stack.addWidget(self._host_page)
             self.stack.addWidget(self._readiness)
             self._host_page.demo_requested.connect(self.open_demo)
+            self._readiness.rerun_requested.connect(self.refresh)  # checks run with the scan
             self.assign_action = self.registry.add(
                 self._host_page, "&Assign to VM…", self.assign_selected, "Ctrl+Shift+A", local=True
             )
@@ -261,7 +263,7 @@ class MainWindow(QMainWindow):
 
     def _loaded(self, result: LoadedHost) -> None:
         self.host_page.set_host(result.host, result.candidates, offer_demo=not result.demo)
-        self.readiness_page.set_host(result.host)
+        self.readiness_page.set_readiness(result.readiness)
         self._update_title()
         groups = len(result.host.iommu.groups)
         self.status.setText(

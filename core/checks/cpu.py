@@ -2,37 +2,33 @@
 
 from __future__ import annotations
 
+from vfiodeck.core.checks.bios import Setting, menu
+from vfiodeck.core.checks.context import CheckContext
 from vfiodeck.core.checks.model import Check, Status
 from vfiodeck.core.checks.vendor import Vendor, cpu_vendor, is_x86
-from vfiodeck.core.host.model import HostModel
-from vfiodeck.core.host.sysfs import Reader
 
 TITLE = "CPU virtualization (Intel VT-x / AMD-V)"
 CPUINFO = "proc/cpuinfo"
 
-INTEL_FIX = (
-    'Enable "Intel Virtualization Technology" (Intel VT-x) in the BIOS CPU menu '
-    "(Advanced > CPU Configuration), save and power-cycle."
-)
-AMD_FIX = (
-    'Enable "SVM Mode" in the BIOS CPU menu (Advanced > CPU Configuration; '
-    "on some boards under OC or AMD CBS), save and power-cycle."
-)
 _NESTED_FIX = (
     "This host is itself a virtual machine (hypervisor flag): enable nested virtualization "
     "on the outer host (kvm_intel nested=1 / kvm_amd nested=1, CPU mode host-passthrough)."
 )
 
 
-def _fix_for(vendor: Vendor) -> str:
+def _fix_for(ctx: CheckContext) -> str:
+    vendor = cpu_vendor(ctx.host)
+    intel = f"Enable Intel VT-x in the firmware ({menu(ctx.board, Setting.VMX)}), save and power-cycle."
+    amd = f"Enable AMD-V in the firmware ({menu(ctx.board, Setting.SVM)}), save and power-cycle."
     if vendor is Vendor.INTEL:
-        return INTEL_FIX
+        return intel
     if vendor is Vendor.AMD:
-        return AMD_FIX
-    return f"{INTEL_FIX} On AMD: {AMD_FIX}"
+        return amd
+    return f"{intel} On AMD: {amd}"
 
 
-def check_cpu_virtualization(host: HostModel, reader: Reader) -> Check:
+def check_cpu_virtualization(ctx: CheckContext) -> Check:
+    host, reader = ctx.host, ctx.reader
     flags = host.cpu.flags
     if not flags:
         why = "not captured" if not reader.exists(CPUINFO) else "no flags line read"
@@ -50,7 +46,7 @@ def check_cpu_virtualization(host: HostModel, reader: Reader) -> Check:
     if "svm" in flags:
         return Check("cpu_virtualization", Status.PASS, TITLE, f"{CPUINFO}: flags include svm (AMD-V)", "")
     evidence = f"{CPUINFO}: flags have neither vmx nor svm"
-    fix = _fix_for(cpu_vendor(host))
+    fix = _fix_for(ctx)
     if "hypervisor" in flags:
         evidence += " (hypervisor flag: a virtual machine)"
         fix = f"{_NESTED_FIX} {fix}"

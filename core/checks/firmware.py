@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+from vfiodeck.core.checks.bios import Setting, menu
+from vfiodeck.core.checks.context import CheckContext
 from vfiodeck.core.checks.model import Check, Status
-from vfiodeck.core.host.model import HostModel
 from vfiodeck.core.host.sysfs import Reader
 
 EFI_DIR = "sys/firmware/efi"
@@ -13,16 +14,24 @@ OLD_EFIVARS = "sys/firmware/efi/vars"  # the sysfs efivars interface before efiv
 GLOBAL_GUID = "8be4df61-93ca-11d2-aa0d-00e098032b8c"
 SECURE_BOOT = f"SecureBoot-{GLOBAL_GUID}"
 
-CSM_FIX = (
-    'Boot the host in UEFI mode: disable "CSM" (Compatibility Support Module, "Launch CSM") in the '
-    "BIOS Boot menu, with the OS installed or converted to UEFI boot. Above 4G Decoding and "
-    "Resizable BAR need it, and a GPU's UEFI GOP is what OVMF guests display with."
-)
-SECURE_BOOT_FIX = (
-    'Either disable "Secure Boot" in the BIOS Boot/Security menu, or sign what is not signed by '
-    "your distribution (nvidia, vendor-reset, a kernel with the ACS override patch) with a Machine "
-    "Owner Key (mokutil --import); otherwise those modules or kernels will not load."
-)
+
+def _csm_fix(ctx: CheckContext) -> str:
+    return (
+        f"Boot the host in UEFI mode: turn CSM off ({menu(ctx.board, Setting.CSM)}), with the OS "
+        "installed or converted to UEFI boot. Above 4G Decoding and Resizable BAR need it, and a "
+        "GPU's UEFI GOP is what OVMF guests display with."
+    )
+
+
+MOK_COMMAND = "sudo mokutil --import /var/lib/dkms/mok.pub"
+
+
+def _secure_boot_fix(ctx: CheckContext) -> str:
+    return (
+        "Sign what your distribution does not (nvidia, vendor-reset, kvmfr, a kernel with the ACS "
+        f"override patch) with a Machine Owner Key (`{MOK_COMMAND}`), or turn Secure Boot off "
+        f"({menu(ctx.board, Setting.SECURE_BOOT)}); otherwise those modules or kernels will not load."
+    )
 
 
 def _uefi_absent_is_evidence(reader: Reader) -> bool:
@@ -33,14 +42,15 @@ def _uefi_absent_is_evidence(reader: Reader) -> bool:
     return live or reader.isdir("sys/firmware/acpi")
 
 
-def check_firmware_uefi(host: HostModel, reader: Reader) -> Check:
+def check_firmware_uefi(ctx: CheckContext) -> Check:
+    reader = ctx.reader
     title = "Host booted with UEFI (not CSM/legacy)"
     if reader.isdir(EFI_DIR):
         return Check("firmware_uefi", Status.PASS, title, f"{EFI_DIR}: present (UEFI boot)", "")
     if not _uefi_absent_is_evidence(reader):
         return Check("firmware_uefi", Status.UNKNOWN, title, f"{EFI_DIR}: not captured", "")
     evidence = f"{EFI_DIR}: missing (legacy BIOS or CSM boot)"
-    return Check("firmware_uefi", Status.WARN, title, evidence, CSM_FIX)
+    return Check("firmware_uefi", Status.WARN, title, evidence, _csm_fix(ctx))
 
 
 def _secure_boot_file(reader: Reader) -> tuple[str, int] | None:
@@ -56,7 +66,20 @@ def _secure_boot_file(reader: Reader) -> tuple[str, int] | None:
     return None
 
 
-def check_secure_boot(host: HostModel, reader: Reader) -> Check:
+def secure_boot_state(reader: Reader) -> bool | None:
+    """True when the SecureBoot variable says 1, False for 0, None when it cannot be read."""
+    found = _secure_boot_file(reader)
+    if found is None:
+        return None
+    rel, offset = found
+    data = reader.data(rel, 64)
+    if data is None or len(data) <= offset or data[offset] not in (0, 1):
+        return None
+    return data[offset] == 1
+
+
+def check_secure_boot(ctx: CheckContext) -> Check:
+    reader = ctx.reader
     title = "Secure Boot state"
     found = _secure_boot_file(reader)
     if found is None:
@@ -70,7 +93,8 @@ def check_secure_boot(host: HostModel, reader: Reader) -> Check:
     value = data[offset]
     short = rel.replace(GLOBAL_GUID, "8be4df61-...")
     if value == 1:
-        return Check("secure_boot", Status.WARN, title, f"{short}: 1 (Secure Boot on)", SECURE_BOOT_FIX)
+        evidence = f"{short}: 1 (Secure Boot on)"
+        return Check("secure_boot", Status.WARN, title, evidence, _secure_boot_fix(ctx), MOK_COMMAND)
     if value == 0:
         return Check("secure_boot", Status.PASS, title, f"{short}: 0 (Secure Boot off)", "")
     return Check("secure_boot", Status.UNKNOWN, title, f"{short}: unexpected value {value}", "")

@@ -2,32 +2,29 @@
 
 from __future__ import annotations
 
+from vfiodeck.core.checks.bios import Setting, menu
+from vfiodeck.core.checks.context import CheckContext
 from vfiodeck.core.checks.model import Check, Status
-from vfiodeck.core.host.candidates import find_candidates
-from vfiodeck.core.host.model import Bar, CandidateKind, HostModel, PciDevice
-from vfiodeck.core.host.sysfs import Reader
+from vfiodeck.core.host.model import Bar, HostModel, PciDevice
 from vfiodeck.core.text import device_name, short_address
 
 DEVICES = "sys/bus/pci/devices"
 FOUR_GIB = 1 << 32
 AMD_VENDOR = "1002"
 
-ABOVE_4G_FIX = (
-    'Enable "Above 4G Decoding" (also "Above 4G memory/Crypto Currency mining" or "64-bit MMIO") in '
-    "the BIOS PCI Subsystem Settings (Advanced > PCI Subsystem Settings); then, for a large GPU BAR, "
-    '"Re-Size BAR Support" (Resizable BAR) in the same menu. Both need UEFI boot with CSM off.'
-)
+
+def _above_4g_fix(ctx: CheckContext) -> str:
+    return (
+        f'Enable "Above 4G Decoding" in the firmware ({menu(ctx.board, Setting.ABOVE_4G)}); then, for a '
+        f"large GPU BAR, Resizable BAR ({menu(ctx.board, Setting.REBAR)}). Both need UEFI boot with CSM off."
+    )
+
+
 VENDOR_RESET_FIX = (
     "AMD Polaris/Vega/Navi GPUs may not come back after a VM shuts down: install the vendor-reset "
     "module (and, on kernels 5.15+, set its reset_method to device_specific), or plan to reboot the "
     "host between VM runs."
 )
-
-
-def host_gpus(host: HostModel) -> tuple[PciDevice, ...]:
-    """The first function of every GPU slot, by address."""
-    found = [host.device(c.device) for c in find_candidates(host) if c.kind is CandidateKind.GPU]
-    return tuple(dev for dev in found if dev is not None)
 
 
 def _name(dev: PciDevice) -> str:
@@ -43,7 +40,8 @@ def _high_bar(host: HostModel) -> tuple[PciDevice, Bar] | None:
     return None
 
 
-def check_above_4g_decoding(host: HostModel, reader: Reader) -> Check:
+def check_above_4g_decoding(ctx: CheckContext) -> Check:
+    host = ctx.host
     title = "Above 4G Decoding (64-bit BARs above 4 GiB)"
     if not host.pci_devices:
         return Check("above_4g_decoding", Status.UNKNOWN, title, f"{DEVICES}: no devices read", "")
@@ -52,12 +50,12 @@ def check_above_4g_decoding(host: HostModel, reader: Reader) -> Check:
         dev, bar = high
         evidence = f"{DEVICES}/{dev.address}/resource: BAR {bar.index} at {bar.start:#x}"
         return Check("above_4g_decoding", Status.PASS, title, evidence, "")
-    low_gpus = [g for g in host_gpus(host) if g.bars]
+    low_gpus = [g for g in ctx.gpus if g.bars]
     if low_gpus:
         gpu = low_gpus[0]
         top = max(bar.end for bar in gpu.bars)
         evidence = f"{DEVICES}/{gpu.address}/resource: all BARs below 4 GiB (highest ends {top:#x})"
-        return Check("above_4g_decoding", Status.WARN, title, evidence, ABOVE_4G_FIX)
+        return Check("above_4g_decoding", Status.WARN, title, evidence, _above_4g_fix(ctx))
     if not any(dev.bars for dev in host.pci_devices):
         return Check("above_4g_decoding", Status.UNKNOWN, title, f"{DEVICES}/*/resource: not captured", "")
     evidence = f"{DEVICES}/*/resource: no 64-bit BAR above 4 GiB, and no GPU to judge by"
@@ -82,9 +80,9 @@ def _methods_text(dev: PciDevice) -> str:
     return " ".join(dev.reset_methods) or "empty (no reset method)"
 
 
-def check_reset_support(host: HostModel, reader: Reader) -> Check:
+def check_reset_support(ctx: CheckContext) -> Check:
     title = "GPU reset support"
-    gpus = host_gpus(host)
+    gpus = ctx.gpus
     if not gpus:
         return Check("reset_support", Status.UNKNOWN, title, f"{DEVICES}: no GPU (class 03xx)", "")
     statuses = [_reset_status(g) for g in gpus]
@@ -98,9 +96,9 @@ def check_reset_support(host: HostModel, reader: Reader) -> Check:
 
 
 # -- boot_gpu -----------------------------------------------------------------------------------
-def check_boot_gpu(host: HostModel, reader: Reader) -> Check:
+def check_boot_gpu(ctx: CheckContext) -> Check:
     title = "Boot GPU (the one the host's console uses)"
-    gpus = host_gpus(host)
+    gpus = ctx.gpus
     if not gpus:
         return Check("boot_gpu", Status.UNKNOWN, title, f"{DEVICES}: no GPU (class 03xx)", "")
     boot = [g for g in gpus if g.boot_vga]
@@ -115,13 +113,13 @@ def check_boot_gpu(host: HostModel, reader: Reader) -> Check:
         fix = (
             f"{_name(first)} is the only GPU and the host boots on it: passing it means the host gives "
             "up its console (stop the display manager, unbind efifb/simpledrm, run headless over SSH). "
-            'Or add a second GPU, or use the iGPU: set "Primary Display"/"Initial Display Output" to '
-            'IGD/iGPU and enable "iGPU Multi-Monitor" in the BIOS.'
+            "Or add a second GPU, or use the iGPU: make it the primary display in the firmware "
+            f"({menu(ctx.board, Setting.PRIMARY_GPU)}) and enable iGPU Multi-Monitor where offered."
         )
         return Check("boot_gpu", Status.WARN, title, f"{evidence} (the only GPU)", fix)
     other_names = ", ".join(_name(g) for g in others)
     fix = (
         f"The host boots on {_name(first)}: keep it for the host and pass {other_names}. To swap them, "
-        'set "Primary Display"/"Initial Display Output" in the BIOS to the other slot.'
+        f"choose the other slot as primary in the firmware ({menu(ctx.board, Setting.PRIMARY_GPU)})."
     )
     return Check("boot_gpu", Status.PASS, title, f"{evidence}; other GPUs: {other_names}", fix)

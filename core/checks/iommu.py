@@ -3,29 +3,29 @@
 from __future__ import annotations
 
 from vfiodeck.core.checks import cmdline as kcmd
+from vfiodeck.core.checks.bios import Setting, menu
+from vfiodeck.core.checks.context import CheckContext
+from vfiodeck.core.checks.kparam import add_param
 from vfiodeck.core.checks.model import Check, Status
 from vfiodeck.core.checks.vendor import Vendor, cpu_vendor
-from vfiodeck.core.host.model import HostModel
-from vfiodeck.core.host.sysfs import Reader
 
 GROUPS_DIR = "sys/kernel/iommu_groups"
 IOMMU_KEYS = ("intel_iommu", "amd_iommu", "iommu")
 
-INTEL_BIOS = (
-    'Enable "VT-d" (Intel Virtualization Technology for Directed I/O) in the BIOS '
-    "(Chipset, System Agent or Advanced > CPU Configuration)"
-)
-AMD_BIOS = 'Enable "IOMMU" (also named "AMD-Vi") in the BIOS (Advanced > AMD CBS > NBIO Common Options)'
-INTEL_PARAM = "add intel_iommu=on to the kernel command line (add iommu=pt to keep host devices fast)"
+INTEL_PARAMS = "intel_iommu=on iommu=pt"
 AMD_PARAM = "no kernel parameter is needed: amd_iommu is on by default on AMD"
 
 
-def _bios_fix(vendor: Vendor) -> str:
+def _bios_fix(ctx: CheckContext) -> tuple[str, str]:
+    vendor = cpu_vendor(ctx.host)
+    intel = f'Enable "VT-d" in the firmware ({menu(ctx.board, Setting.VTD)})'
+    amd = f'Enable "IOMMU" (AMD-Vi) in the firmware ({menu(ctx.board, Setting.AMD_IOMMU)})'
+    param = add_param(ctx.reader, INTEL_PARAMS)
     if vendor is Vendor.INTEL:
-        return f"{INTEL_BIOS} and {INTEL_PARAM}."
+        return f"{intel}; then {param.text}", param.command
     if vendor is Vendor.AMD:
-        return f"{AMD_BIOS}; {AMD_PARAM}."
-    return f"Intel: {INTEL_BIOS} and {INTEL_PARAM}. AMD: {AMD_BIOS}; {AMD_PARAM}."
+        return f"{amd}; {AMD_PARAM}.", ""
+    return f"Intel: {intel}; then {param.text} AMD: {amd}; {AMD_PARAM}.", ""
 
 
 def _disabled_by(cmdline: str | None) -> list[str]:
@@ -37,7 +37,8 @@ def _disabled_by(cmdline: str | None) -> list[str]:
     ]
 
 
-def check_iommu_enabled(host: HostModel, reader: Reader) -> Check:
+def check_iommu_enabled(ctx: CheckContext) -> Check:
+    host, reader = ctx.host, ctx.reader
     title = "IOMMU enabled (IOMMU groups present)"
     groups = host.iommu.groups
     if groups:
@@ -47,15 +48,16 @@ def check_iommu_enabled(host: HostModel, reader: Reader) -> Check:
     if not reader.isdir(GROUPS_DIR) and not reader.root.live:
         return Check("iommu_enabled", Status.UNKNOWN, title, f"{GROUPS_DIR}: not captured", "")
     evidence = f"{GROUPS_DIR}: empty" if reader.isdir(GROUPS_DIR) else f"{GROUPS_DIR}: missing"
-    fix = _bios_fix(cpu_vendor(host))
+    fix, command = _bios_fix(ctx)
     off = _disabled_by(host.cmdline)
     if off:
         evidence += f"; proc/cmdline: {' '.join(off)}"
         fix = f"Remove {' '.join(off)} from the kernel command line. {fix}"
-    return Check("iommu_enabled", Status.FAIL, title, evidence, fix)
+    return Check("iommu_enabled", Status.FAIL, title, evidence, fix, command)
 
 
-def check_iommu_kernel_param(host: HostModel, reader: Reader) -> Check:
+def check_iommu_kernel_param(ctx: CheckContext) -> Check:
+    host, reader = ctx.host, ctx.reader
     title = "IOMMU kernel parameters"
     cmdline = host.cmdline
     if cmdline is None:
@@ -77,12 +79,14 @@ def check_iommu_kernel_param(host: HostModel, reader: Reader) -> Check:
             return Check(
                 "iommu_kernel_param", Status.PASS, title, f"{evidence} (on by the kernel's default)", ""
             )
-        fix = f"Intel: {INTEL_PARAM}; regenerate the bootloader config and reboot."
-        return Check("iommu_kernel_param", Status.WARN, title, evidence, fix)
+        param = add_param(reader, INTEL_PARAMS)
+        fix = f"Intel: intel_iommu=on turns the IOMMU on (iommu=pt keeps host devices fast). {param.text}"
+        return Check("iommu_kernel_param", Status.WARN, title, evidence, fix, param.command)
     return Check("iommu_kernel_param", Status.UNKNOWN, title, f"{evidence} (not an x86 CPU we know)", "")
 
 
-def check_acs_override(host: HostModel, reader: Reader) -> Check:
+def check_acs_override(ctx: CheckContext) -> Check:
+    host = ctx.host
     title = "No ACS override patch in use"
     cmdline = host.cmdline
     if cmdline is None:
@@ -93,8 +97,9 @@ def check_acs_override(host: HostModel, reader: Reader) -> Check:
     fix = (
         "pcie_acs_override splits IOMMU groups without hardware isolation: devices the kernel "
         "shows apart may still reach each other (and the VM's memory) by peer-to-peer DMA. "
-        'Prefer a CPU-attached slot, a BIOS with "ACS Enable" (AMD CBS > NBIO), or a board with '
-        "better groups; keep the override only if you accept that risk."
+        'Prefer a CPU-attached slot, a firmware "ACS Enable" switch on AMD boards '
+        f"({menu(ctx.board, Setting.ACS)}), or a board with better groups; keep the override only if you "
+        "accept that risk (and note stock kernels ignore it: it is a downstream patch)."
     )
     evidence = kcmd.quote(cmdline, ("pcie_acs_override",))
     return Check("acs_override", Status.WARN, title, evidence, fix)

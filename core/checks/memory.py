@@ -2,17 +2,18 @@
 
 from __future__ import annotations
 
+from vfiodeck.core.checks.context import CheckContext
+from vfiodeck.core.checks.kparam import add_param
 from vfiodeck.core.checks.model import Check, Status
-from vfiodeck.core.host.model import HostModel
-from vfiodeck.core.host.sysfs import Reader
 from vfiodeck.core.text import kib_text
 
 MEMINFO = "proc/meminfo"
 TITLE = "Hugepages reserved for VM memory"
+PARAMS = "default_hugepagesz=1G hugepagesz=1G hugepages=16"
 FIX = (
-    "Optional: reserve huge pages for the VM's RAM, e.g. `default_hugepagesz=1G hugepagesz=1G "
-    "hugepages=16` on the kernel command line (16 GiB), or vm.nr_hugepages for 2 MiB pages, and "
-    "<memoryBacking><hugepages/></memoryBacking> in the domain XML."
+    f"Optional: reserve huge pages for the VM's RAM, e.g. `{PARAMS}` on the kernel command line "
+    "(16 GiB), or vm.nr_hugepages for 2 MiB pages, and <memoryBacking><hugepages/></memoryBacking> "
+    "in the domain XML."
 )
 
 
@@ -22,7 +23,7 @@ def meminfo_hugepages(text: str) -> tuple[int | None, int | None]:
     for line in text.splitlines():
         key, _, value = line.partition(":")
         words = value.split()
-        if not words or not words[0].isdigit():
+        if not words or not (words[0].isascii() and words[0].isdigit()):
             continue
         if key == "HugePages_Total":
             total = int(words[0])
@@ -31,7 +32,8 @@ def meminfo_hugepages(text: str) -> tuple[int | None, int | None]:
     return total, size
 
 
-def check_hugepages(host: HostModel, reader: Reader) -> Check:
+def check_hugepages(ctx: CheckContext) -> Check:
+    host, reader = ctx.host, ctx.reader
     parts: list[str] = []
     reserved_kib = 0
     nodes = [n for n in host.topology.numa_nodes if n.hugepages]
@@ -51,4 +53,6 @@ def check_hugepages(host: HostModel, reader: Reader) -> Check:
     evidence = "; ".join(parts[:3]) + ("; ..." if len(parts) > 3 else "")
     if reserved_kib or total:
         return Check("hugepages", Status.PASS, TITLE, f"{kib_text(reserved_kib)} reserved ({evidence})", "")
-    return Check("hugepages", Status.WARN, TITLE, f"none reserved ({evidence})", FIX)
+    param = add_param(reader, PARAMS)
+    fix = f"{FIX} {param.text}"
+    return Check("hugepages", Status.WARN, TITLE, f"none reserved ({evidence})", fix, param.command)

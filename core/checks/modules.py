@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
+from vfiodeck.core.checks.context import CheckContext
 from vfiodeck.core.checks.model import Check, Status
-from vfiodeck.core.host.model import HostModel
 from vfiodeck.core.host.sysfs import Reader
 
 SYS_MODULE = "sys/module"
@@ -39,7 +39,8 @@ def module_names(text: str) -> set[str]:
     return names
 
 
-def check_vfio_modules(host: HostModel, reader: Reader) -> Check:
+def check_vfio_modules(ctx: CheckContext) -> Check:
+    reader = ctx.reader
     release = kernel_release(reader)
     libdir = f"lib/modules/{release}" if release else None
     builtin_text = reader.text(f"{libdir}/modules.builtin") if libdir else None
@@ -66,4 +67,4 @@ def check_vfio_modules(host: HostModel, reader: Reader) -> Check:
         if absent:
             evidence += f"; not in {libdir}/modules.dep or modules.builtin: {', '.join(absent)}"
             return Check("vfio_modules", Status.FAIL, TITLE, evidence, MISSING_FIX)
-    return Check("vfio_modules", Status.WARN, TITLE, evidence, LOAD_FIX)
+    return Check("vfio_modules", Status.WARN, TITLE, evidence, LOAD_FIX, "sudo modprobe vfio-pci")

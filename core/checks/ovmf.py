@@ -4,18 +4,23 @@ from __future__ import annotations
 
 import posixpath
 
+from vfiodeck.core.checks.context import CheckContext
+from vfiodeck.core.checks.distro import install_command
 from vfiodeck.core.checks.model import Check, Status
-from vfiodeck.core.host.model import HostModel
-from vfiodeck.core.host.sysfs import Reader
 from vfiodeck.core.vm.firmware import SEARCH_DIRS, find_firmware
 
 TITLE = "UEFI firmware for guests (OVMF)"
 # Where distributions put the firmware images when no descriptor lists them.
 IMAGE_DIRS = ("usr/share/OVMF", "usr/share/edk2/ovmf", "usr/share/edk2/x64", "usr/share/edk2-ovmf/x64")
-FIX = "Install the guest UEFI firmware: ovmf (Debian, Ubuntu), edk2-ovmf (Fedora, Arch)."
+FIX = (
+    "Install the guest UEFI firmware: ovmf (Debian, Ubuntu), edk2-ovmf (Fedora, Arch), "
+    "qemu-ovmf-x86_64 (openSUSE)."
+)
+PACKAGES = {"debian": "ovmf", "fedora": "edk2-ovmf", "arch": "edk2-ovmf", "suse": "qemu-ovmf-x86_64"}
 
 
-def check_ovmf(host: HostModel, reader: Reader) -> Check:
+def check_ovmf(ctx: CheckContext) -> Check:
+    reader = ctx.reader
     uefi = [e for e in find_firmware(reader) if e.is_uefi]
     if uefi:
         first = uefi[0]
@@ -33,4 +38,6 @@ def check_ovmf(host: HostModel, reader: Reader) -> Check:
     if not reader.root.live and not reader.isdir("usr/share/qemu"):
         return Check("ovmf", Status.UNKNOWN, TITLE, "usr/share/qemu: not captured", "")
     evidence = f"{SEARCH_DIRS[1]}: no UEFI descriptor; no OVMF_CODE*.fd in {IMAGE_DIRS[0]}"
-    return Check("ovmf", Status.WARN, TITLE, evidence, FIX)
+    command = install_command(reader, PACKAGES)
+    fix = f"{FIX} Here: `{command}`." if command else FIX
+    return Check("ovmf", Status.WARN, TITLE, evidence, fix, command)

@@ -3,14 +3,18 @@
 from __future__ import annotations
 
 import argparse
-from pathlib import Path
+import sys
 
 
 def run(args: argparse.Namespace) -> int:
     from vfiodeck.core.host.root import HostRoot
     from vfiodeck.core.snapshot import write_snapshot
+    from vfiodeck.core.text import safe, size_text
 
     root = HostRoot.open(args.root)
-    summary = write_snapshot(root, Path(args.output))
-    print(f"wrote {args.output}: {summary.files} files, {summary.bytes_written // 1024} KiB")
+    summary = write_snapshot(root, args.output)
+    where = "standard output" if args.output == "-" else safe(args.output)
+    # With -o - the archive is on standard output: the summary goes to standard error.
+    out = sys.stderr if args.output == "-" else sys.stdout
+    print(f"wrote {where}: {summary.files} files, {size_text(summary.bytes_written)}", file=out)
     return 0

@@ -13,7 +13,7 @@ def scan_iommu(reader: Reader, devices: tuple[PciDevice, ...]) -> IommuInfo:
     exists: an empty ``iommu_groups`` folder is what a host with the IOMMU off shows."""
     groups: list[IommuGroup] = []
     for name in reader.listdir(GROUPS_DIR):
-        if not name.isdigit():
+        if not (name.isascii() and name.isdigit()):
             reader.problem(f"{GROUPS_DIR}/{name}", ProblemKind.GARBAGE, "not a group number")
             continue
         members = reader.listdir(f"{GROUPS_DIR}/{name}/devices")

@@ -60,6 +60,52 @@ class Bar:
 
 
 @dataclass(frozen=True)
+class AcsFlags:
+    """The seven ACS bits, in register order (lspci: SrcValid TransBlk ReqRedir CmpltRedir
+    UpstreamFwd EgressCtrl DirectTrans)."""
+
+    sv: bool
+    tb: bool
+    rr: bool
+    cr: bool
+    uf: bool
+    ec: bool
+    dt: bool
+
+
+@dataclass(frozen=True)
+class Acs:
+    present: bool
+    cap: AcsFlags | None = None
+    ctrl: AcsFlags | None = None
+
+
+@dataclass(frozen=True)
+class RebarEntry:
+    bar: int
+    current_mib: int
+    supported_mib: tuple[int, ...]
+
+
+@dataclass(frozen=True)
+class Sriov:
+    present: bool
+    total_vfs: int | None = None
+    num_vfs: int | None = None
+
+
+@dataclass(frozen=True)
+class PciCapabilities:
+    """What config space says; None where the bytes read do not reach a field."""
+
+    config_bytes: int
+    flr: bool | None = None
+    acs: Acs | None = None
+    rebar: tuple[RebarEntry, ...] | None = None
+    sriov: Sriov | None = None
+
+
+@dataclass(frozen=True)
 class PciDevice:
     address: str  # canonical lowercase "dddd:bb:ss.f" (domain 4 or 5 hex digits)
     vendor_id: str | None = None  # 4 lowercase hex digits, no 0x
@@ -78,6 +124,7 @@ class PciDevice:
     device_name: str | None = None
     subsystem_name: str | None = None
     class_name: str | None = None
+    capabilities: PciCapabilities | None = None  # None: config could not be read
 
     @property
     def class_id(self) -> str | None:
@@ -180,6 +227,7 @@ class HostModel:
     iommu: IommuInfo
     cmdline: str | None = None
     problems: tuple[Problem, ...] = field(default=())
+    host_uses: tuple[HostUse, ...] = ()  # devices the running host needs (root disk, display, ...)
     # Where it was read from: later reads about this host (pre-flight, firmware) go through it too.
     root: HostRoot | None = field(default=None, compare=False, repr=False)
 
@@ -195,6 +243,13 @@ class HostModel:
     def _groups_by_id(self) -> dict[int, IommuGroup]:
         return {grp.id: grp for grp in self.iommu.groups}
 
+    @cached_property
+    def candidates(self) -> tuple[Candidate, ...]:
+        """Passthrough candidates, computed once per model (DESIGN.md "Rules the model follows")."""
+        from vfiodeck.core.host.candidates import find_candidates  # the rules need the model first
+
+        return find_candidates(self)
+
     def device(self, address: str) -> PciDevice | None:
         return self._devices_by_address.get(address)
 
@@ -207,6 +262,26 @@ class CandidateKind(str, Enum):
     NIC = "nic"
     USB = "usb"
     STORAGE = "storage"
+    AUDIO = "audio"
+
+
+class HostUseKind(str, Enum):
+    """What the running host would lose if a device went to a VM."""
+
+    ROOT_FS = "root-filesystem"
+    BOOT_FS = "boot-filesystem"
+    SWAP = "swap"
+    BLOCK_HOLDER = "block-holder"  # an active LVM/LUKS/md member
+    DISPLAY = "display"
+    DEFAULT_ROUTE = "default-route"
+    INPUT = "input"
+
+
+@dataclass(frozen=True)
+class HostUse:
+    address: str  # the PCI function the host uses
+    what: HostUseKind
+    detail: str  # the evidence, e.g. "/dev/vda1 mounted on /"
 
 
 class BindingMethod(str, Enum):
@@ -223,13 +298,15 @@ class Binding:
 
 @dataclass(frozen=True)
 class Candidate:
-    """A slot whose first function is a GPU, NIC, USB or storage controller, and its verdict."""
+    """What can go to a VM as one piece, by DESIGN.md's rules, and its verdict."""
 
-    device: str  # address of the slot's first function
+    device: str  # the leading function: the unit's first, or a candidate-class function alone
     kind: CandidateKind
-    functions: tuple[str, ...]  # every function of the slot, sorted
+    functions: tuple[str, ...]  # what is passed: the unit (or the device alone), sorted
     group_ids: tuple[int, ...]  # IOMMU groups the functions are in, sorted
     blockers: tuple[str, ...]  # non-bridge devices in those groups that are not its functions
     isolated: bool  # IOMMU on, and no blockers: it can be passed alone
     binding: Binding
     verdict: str  # the sentence the report and the GUI show
+    companions: tuple[str, ...] = ()  # a GPU's audio/USB-C functions in groups of their own
+    host_uses: tuple[HostUse, ...] = ()  # what the running host needs of its functions or blockers

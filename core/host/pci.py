@@ -10,14 +10,23 @@ from __future__ import annotations
 import errno
 import os
 
-from vfiodeck.core.host.model import Bar, PciDevice, ProblemKind
+from vfiodeck.core.host.model import Bar, PciCapabilities, PciDevice, ProblemKind
+from vfiodeck.core.host.pcicaps import parse_capabilities
 from vfiodeck.core.host.pciids import PciIds
+from vfiodeck.core.host.safe_read import (
+    SYSFS_LIMIT,
+    RefusedError,
+    is_inside,
+    open_regular,
+    read_fd,
+    read_head,
+)
 from vfiodeck.core.host.sysfs import Reader, parse_hex_id
 
 DEVICES_DIR = "sys/bus/pci/devices"
 _HEX = frozenset("0123456789abcdef")
 _BAR_LINES = 6  # resource lines 0-5 are BARs; line 6 is the expansion ROM, the rest bridge windows
-_READ_SIZE = 65536  # larger than any sysfs attribute (they are at most one page)
+CONFIG_BYTES = 4096  # PCI Express extended config space; a snapshot's file is never read past it
 
 
 def parse_address(name: str) -> str | None:
@@ -70,6 +79,11 @@ class _DeviceFiles:
         self.reader = reader
         self.rel = f"{DEVICES_DIR}/{name}"
         self.path = reader.root.join(self.rel)
+        confine = reader.root.confine
+        # The device link is followed once, here; attribute files are then opened without following.
+        self.outside = confine is not None and not is_inside(os.path.realpath(self.path), confine)
+        if self.outside:
+            reader.problem(self.rel, ProblemKind.GARBAGE, "a link out of the host root, not followed")
 
     def _failed(self, attr: str, exc: OSError) -> None:
         if exc.errno in (errno.EACCES, errno.EPERM):
@@ -77,22 +91,31 @@ class _DeviceFiles:
         else:
             self.reader.problem(f"{self.rel}/{attr}", ProblemKind.IO_ERROR, exc.strerror or str(exc))
 
-    def raw(self, attr: str, size: int = _READ_SIZE) -> bytes | None:
+    def raw(self, attr: str, size: int = SYSFS_LIMIT) -> bytes | None:
+        """At most ``size`` bytes of the attribute: a regular file, not a link, not over 64 KiB."""
+        if self.outside:
+            return None
+        path = f"{self.path}/{attr}"
         try:
-            fd = os.open(f"{self.path}/{attr}", os.O_RDONLY)
+            try:
+                fd = open_regular(path, None, nofollow=True)
+            except OSError as exc:
+                if exc.errno != errno.ELOOP:
+                    raise
+                fd = open_regular(path, self.reader.root.confine)  # a link: dangling, looping, or checked
         except (FileNotFoundError, NotADirectoryError):
+            return None
+        except RefusedError as exc:
+            self.reader.problem(f"{self.rel}/{attr}", ProblemKind.GARBAGE, str(exc))
             return None
         except OSError as exc:
             self._failed(attr, exc)
             return None
         try:
-            data = os.read(fd, size)
-            if len(data) == size == _READ_SIZE:  # a regular file in a snapshot may be longer
-                chunks = [data]
-                while chunk := os.read(fd, _READ_SIZE):
-                    chunks.append(chunk)
-                data = b"".join(chunks)
-            return data
+            return read_fd(fd, SYSFS_LIMIT) if size >= SYSFS_LIMIT else read_head(fd, size)
+        except RefusedError as exc:
+            self.reader.problem(f"{self.rel}/{attr}", ProblemKind.GARBAGE, str(exc))
+            return None
         except OSError as exc:
             self._failed(attr, exc)
             return None
@@ -130,7 +153,7 @@ class _DeviceFiles:
         return os.path.basename(target.rstrip("/")) or None
 
 
-def _revision(files: _DeviceFiles) -> str | None:
+def _revision(files: _DeviceFiles, config: bytes | None) -> str | None:
     """``revision`` where the kernel has it (older captures do not), else byte 8 of config space."""
     text = files.text("revision")
     if text is not None:
@@ -138,10 +161,13 @@ def _revision(files: _DeviceFiles) -> str | None:
         if value is None:
             files.garbage("revision", "a 2-digit hex id", text)
         return value
-    config = files.raw("config", 9)
     if config is not None and len(config) > 8:
         return f"{config[8]:02x}"
     return None
+
+
+def _capabilities(config: bytes | None) -> PciCapabilities | None:
+    return None if config is None else parse_capabilities(config)
 
 
 def _numa_node(files: _DeviceFiles) -> int | None:
@@ -171,7 +197,7 @@ def _iommu_group(files: _DeviceFiles) -> int | None:
     name = files.link_name("iommu_group")
     if name is None:
         return None
-    if not name.isdigit():
+    if not (name.isascii() and name.isdigit()):
         files.reader.problem(f"{files.rel}/iommu_group", ProblemKind.GARBAGE, f"not a group: {name!r}")
         return None
     return int(name)
@@ -196,6 +222,7 @@ def read_device(reader: Reader, name: str, address: str, names: PciIds) -> PciDe
     sub_device = files.hex_id("subsystem_device", 4)
     class_code = files.hex_id("class", 6)
     reset_text = files.text("reset_method")
+    config = files.raw("config", CONFIG_BYTES)
     return PciDevice(
         address=address,
         vendor_id=vendor_id,
@@ -203,7 +230,7 @@ def read_device(reader: Reader, name: str, address: str, names: PciIds) -> PciDe
         subsystem_vendor_id=sub_vendor,
         subsystem_device_id=sub_device,
         class_code=class_code,
-        revision=_revision(files),
+        revision=_revision(files, config),
         driver=files.link_name("driver"),
         iommu_group=_iommu_group(files),
         numa_node=_numa_node(files),
@@ -214,6 +241,7 @@ def read_device(reader: Reader, name: str, address: str, names: PciIds) -> PciDe
         device_name=names.device(vendor_id, device_id),
         subsystem_name=names.subsystem(vendor_id, device_id, sub_vendor, sub_device),
         class_name=names.class_name(class_code),
+        capabilities=_capabilities(config),
     )
 
 

@@ -10,9 +10,11 @@ from __future__ import annotations
 
 import os
 import re
+import stat
 import threading
 from dataclasses import dataclass, field
 
+from vfiodeck.core.host.safe_read import RefusedError, read_file
 from vfiodeck.core.host.sysfs import Reader
 
 # Where distributions put the file: hwdata (Fedora, Arch), pciutils (Debian, Ubuntu), old layouts.
@@ -185,11 +187,17 @@ _CACHE: dict[tuple[str, int, int], _IdsFile] = {}
 _CACHE_LOCK = threading.Lock()
 
 
-def _load_file(path: str) -> _IdsFile | None:
-    """The parsed file at ``path``, shared by every scan in this process while it is unchanged."""
+MAX_IDS_BYTES = 16 << 20  # pci.ids is 1.3 MiB today
+
+
+def _load_file(path: str, confine: str | None = None) -> _IdsFile | None:
+    """The parsed file at ``path``, shared by every scan in this process while it is unchanged.
+    Only a regular file below ``confine`` (a folder root's real path) is read, and at most 16 MiB."""
     try:
         st = os.stat(path)
     except OSError:
+        return None
+    if not stat.S_ISREG(st.st_mode):
         return None
     key = (path, st.st_mtime_ns, st.st_size)
     with _CACHE_LOCK:
@@ -197,9 +205,8 @@ def _load_file(path: str) -> _IdsFile | None:
         if cached is not None:
             return cached
         try:
-            with open(path, "rb") as fh:
-                text = fh.read().decode("utf-8", "replace")
-        except OSError:
+            text = read_file(path, confine, MAX_IDS_BYTES).decode("utf-8", "replace")
+        except (OSError, RefusedError):
             return None
         ids = _IdsFile("\n" + text)  # a leading newline lets every vendor match "\nvvvv  "
         _CACHE[key] = ids
@@ -219,16 +226,16 @@ class PciIds:
 
         ``$VFIODECK_PCI_IDS`` names another file to use in place of the live system's (the tests use
         a trimmed copy so that names do not depend on the machine's pciutils/hwdata)."""
-        candidates: list[str] = []
+        candidates: list[tuple[str, str | None]] = []
         if reader is not None:
-            candidates += [reader.root.join(rel) for rel in PCI_IDS_PATHS]
+            candidates += [(reader.root.join(rel), reader.root.confine) for rel in PCI_IDS_PATHS]
         override = os.environ.get("VFIODECK_PCI_IDS")
         if override:
-            candidates.append(override)
+            candidates.append((override, None))
         else:
-            candidates += [os.path.join("/", rel) for rel in PCI_IDS_PATHS]
-        for path in candidates:
-            ids = _load_file(path)
+            candidates += [(os.path.join("/", rel), None) for rel in PCI_IDS_PATHS]
+        for path, confine in candidates:
+            ids = _load_file(path, confine)
             if ids is not None:
                 return cls(ids, path)
         return cls(None, None)

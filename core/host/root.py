@@ -41,6 +41,8 @@ class HostRoot:
         self.path = path
         self.live = live
         self.label = label if label is not None else ("/" if live else str(path))
+        # Files are read only below this real path (None: the live host, where all of / is ours).
+        self.confine: str | None = None if live else os.path.realpath(path)
 
     def __repr__(self) -> str:
         return f"HostRoot({self.label!r})"

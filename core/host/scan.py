@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from vfiodeck.core.host.hostuse import find_host_uses
 from vfiodeck.core.host.iommu import scan_iommu
 from vfiodeck.core.host.model import HostModel
 from vfiodeck.core.host.pci import scan_pci
@@ -19,6 +20,7 @@ def scan_host(root: HostRoot) -> HostModel:
     devices = scan_pci(reader)
     iommu = scan_iommu(reader, devices)
     cmdline = reader.string("proc/cmdline")
+    host_uses = find_host_uses(reader, devices)
     return HostModel(
         source=root.label,
         cpu=cpu,
@@ -27,5 +29,6 @@ def scan_host(root: HostRoot) -> HostModel:
         iommu=iommu,
         cmdline=cmdline,
         problems=tuple(reader.problems),
+        host_uses=host_uses,
         root=root,
     )

@@ -13,11 +13,13 @@ import os
 
 from vfiodeck.core.host.model import Problem, ProblemKind
 from vfiodeck.core.host.root import HostRoot
-from vfiodeck.core.text import parse_cpulist
+from vfiodeck.core.host.safe_read import RefusedError, limit_for, open_dir_names, read_file
+from vfiodeck.core.text import MAX_CPU, is_digits, parse_cpulist
 
 log = logging.getLogger(__name__)
 
 _HEX_DIGITS = frozenset("0123456789abcdef")
+_CPU_DIR = "sys/devices/system/cpu"
 
 
 def parse_hex_id(text: str, digits: int) -> str | None:
@@ -36,6 +38,7 @@ class Reader:
     def __init__(self, root: HostRoot) -> None:
         self.root = root
         self.problems: list[Problem] = []
+        self._max_cpu: int | None = None
 
     # -- recording -------------------------------------------------------------------------
     def problem(self, rel: str, kind: ProblemKind, detail: str) -> None:
@@ -49,38 +52,38 @@ class Reader:
             self.problem(rel, ProblemKind.IO_ERROR, exc.strerror or str(exc))
 
     # -- raw access ------------------------------------------------------------------------
-    def text(self, rel: str) -> str | None:
-        """The file's text, or None (missing, unreadable, a directory)."""
+    def _read(self, rel: str, limit: int) -> bytes | None:
         try:
-            with open(self.root.join(rel), "rb") as fh:
-                data = fh.read()
-        except FileNotFoundError:
-            return None
-        except NotADirectoryError:
-            return None
-        except IsADirectoryError:
-            self.problem(rel, ProblemKind.GARBAGE, "is a directory, expected a file")
-            return None
-        except OSError as exc:
-            self._os_error(rel, exc)
-            return None
-        return data.decode("utf-8", "replace")
-
-    def data(self, rel: str, limit: int = -1) -> bytes | None:
-        try:
-            with open(self.root.join(rel), "rb") as fh:
-                return fh.read(limit)
+            return read_file(self.root.join(rel), self.root.confine, limit)
         except (FileNotFoundError, NotADirectoryError):
             return None
+        except RefusedError as exc:
+            self.problem(rel, ProblemKind.GARBAGE, str(exc))
+            return None
         except OSError as exc:
             self._os_error(rel, exc)
             return None
+
+    def text(self, rel: str) -> str | None:
+        """The file's text, or None (missing, unreadable, not a regular file, too large, outside)."""
+        data = self._read(rel, limit_for(rel))
+        return None if data is None else data.decode("utf-8", "replace")
+
+    def data(self, rel: str, limit: int = -1) -> bytes | None:
+        """The file's bytes; with ``limit``, only that many (the rest is not read)."""
+        if limit < 0:
+            return self._read(rel, limit_for(rel))
+        data = self._read(rel, max(limit, limit_for(rel)))
+        return None if data is None else data[:limit]
 
     def listdir(self, rel: str) -> list[str]:
         """Entry names, sorted; [] when the directory is missing (recorded if unreadable)."""
         try:
-            return sorted(os.listdir(self.root.join(rel)))
+            return sorted(open_dir_names(self.root.join(rel), self.root.confine))
         except (FileNotFoundError, NotADirectoryError):
+            return []
+        except RefusedError as exc:
+            self.problem(rel, ProblemKind.GARBAGE, str(exc))
             return []
         except OSError as exc:
             self._os_error(rel, exc)
@@ -91,6 +94,20 @@ class Reader:
 
     def isdir(self, rel: str) -> bool:
         return os.path.isdir(self.root.join(rel))
+
+    def resolve(self, rel: str) -> str | None:
+        """Where ``rel`` really is, following every link, relative to the root ("sys/devices/...");
+        None when it is missing or leads outside the root."""
+        top = os.path.realpath(self.root.path)
+        path = self.root.join(rel)
+        if not os.path.lexists(path):
+            return None
+        real = os.path.realpath(path)
+        if real == top:
+            return ""
+        if not real.startswith(top.rstrip(os.sep) + os.sep):
+            return None
+        return real[len(top.rstrip(os.sep)) + 1 :]
 
     def link_name(self, rel: str) -> str | None:
         """Last component of a symlink's target, even when the target is gone (captures
@@ -137,10 +154,19 @@ class Reader:
         return value
 
     def cpulist(self, rel: str) -> tuple[int, ...] | None:
+        """A cpulist naming only CPUs that have a folder: every list the scan reads (online, node,
+        siblings, cache sharing) holds present CPUs, so a larger number is garbage, not a host."""
         text = self.text(rel)
         if text is None:
             return None
-        cpus = parse_cpulist(text)
+        cpus = parse_cpulist(text, self.max_cpu())
         if cpus is None:
-            self.problem(rel, ProblemKind.GARBAGE, f"not a cpulist: {text.strip()[:40]!r}")
+            self.problem(rel, ProblemKind.GARBAGE, f"not a cpulist of present CPUs: {text.strip()[:40]!r}")
         return cpus
+
+    def max_cpu(self) -> int:
+        """The highest ``cpuN`` folder (MAX_CPU when there is none), looked up once."""
+        if self._max_cpu is None:
+            ids = [int(n[3:]) for n in self.listdir(_CPU_DIR) if n.startswith("cpu") and is_digits(n[3:])]
+            self._max_cpu = min(max(ids), MAX_CPU) if ids else MAX_CPU
+        return self._max_cpu

@@ -26,12 +26,12 @@ from vfiodeck.core.host.sysfs import Reader
 CPU_DIR = "sys/devices/system/cpu"
 NODE_DIR = "sys/devices/system/node"
 
-_CPU_NAME = re.compile(r"cpu(\d+)")
-_NODE_NAME = re.compile(r"node(\d+)")
-_INDEX_NAME = re.compile(r"index(\d+)")
-_HUGEPAGES_NAME = re.compile(r"hugepages-(\d+)kB")
-_MEMTOTAL = re.compile(r"^Node\s+\d+\s+MemTotal:\s+(\d+)\s*kB", re.MULTILINE)
-_CACHE_SIZE = re.compile(r"(\d+)\s*([KMG])(?:i?B)?", re.IGNORECASE)
+_CPU_NAME = re.compile(r"cpu(\d+)", re.ASCII)
+_NODE_NAME = re.compile(r"node(\d+)", re.ASCII)
+_INDEX_NAME = re.compile(r"index(\d+)", re.ASCII)
+_HUGEPAGES_NAME = re.compile(r"hugepages-(\d+)kB", re.ASCII)
+_MEMTOTAL = re.compile(r"^Node\s+\d+\s+MemTotal:\s+(\d+)\s*kB", re.MULTILINE | re.ASCII)
+_CACHE_SIZE = re.compile(r"(\d+)\s*([KMG])(?:i?B)?", re.IGNORECASE | re.ASCII)
 _SIZE_UNIT_KIB = {"K": 1, "M": 1024, "G": 1024 * 1024}
 
 
@@ -157,7 +157,7 @@ def _node_distances(reader: Reader, node: int) -> tuple[int, ...] | None:
     if text is None:
         return None
     words = text.split()
-    if not words or not all(word.isdigit() for word in words):
+    if not words or not all(word.isascii() and word.isdigit() for word in words):
         reader.problem(rel, ProblemKind.GARBAGE, f"not a list of distances: {text.strip()[:40]!r}")
         return None
     return tuple(int(word) for word in words)

@@ -33,7 +33,8 @@ from vfiodeck.core.plan.groups import (
     slot_functions,
 )
 from vfiodeck.core.text import device_label, slot_of
-from vfiodeck.core.vm.domainxml import DomainXml, DomainXmlError, diff
+from vfiodeck.core.vm.domainxml import DomainXml, DomainXmlError
+from vfiodeck.core.vm.history import XmlChange
 
 __all__ = [
     "HIDE_HYPERVISOR_WHY",
@@ -84,32 +85,6 @@ class Note:
     devices: tuple[str, ...] = ()
     vms: tuple[str, ...] = ()
     applied: bool | None = None  # for an optional change: is it in the proposal's XML?
-
-
-@dataclass(frozen=True)
-class XmlChange:
-    """One domain definition before and after an edit: what the user confirms and undo restores."""
-
-    vm: str
-    old_xml: str
-    new_xml: str
-    addresses: tuple[str, ...]  # the hostdevs added (or removed)
-
-    @property
-    def before(self) -> str:
-        return self.old_xml
-
-    @property
-    def after(self) -> str:
-        return self.new_xml
-
-    @property
-    def diff(self) -> str:
-        return diff(self.old_xml, self.new_xml, f"{self.vm}.xml")
-
-    @property
-    def changes(self) -> bool:
-        return self.old_xml != self.new_xml
 
 
 @dataclass(frozen=True)

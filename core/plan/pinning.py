@@ -12,7 +12,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from vfiodeck.core.host.model import Topology
-from vfiodeck.core.text import cpulist_text
+from vfiodeck.core.text import cpulist_text, kib_text
 from vfiodeck.core.vm.domainxml import DomainXml
 
 _Core = tuple[int, ...]  # the online CPUs of one physical core (SMT siblings), sorted
@@ -191,7 +191,7 @@ def plan_pinning(
 
     domains = _pick_domains(_domains(topology, node_cores), count, gaming)
     if len(topology.cache_domains) > 1:
-        sizes = ", ".join(f"{d.size_kib} KiB" if d.size_kib else "unknown size" for d in domains)
+        sizes = ", ".join(kib_text(d.size_kib) if d.size_kib else "unknown size" for d in domains)
         reasons.append(
             f"The vCPUs share {len(domains)} L3 cache domain{'s' if len(domains) > 1 else ''} ({sizes})."
         )

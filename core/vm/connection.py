@@ -2,17 +2,17 @@
 for the domain list and lifecycle actions.
 
 API (every method may block on the network: call it from a worker thread, never the GUI thread):
-- ``Hypervisor(uri, events=True, on_lost=None, open_timeout=OPEN_TIMEOUT)``; ``connect()``,
+- ``Hypervisor(uri, events=True, on_lost=None)``; ``connect()`` (gives up after ``OPEN_TIMEOUT`` s),
   ``close()`` (releases event registrations first), ``is_alive()``, ``link_lost`` (libvirt's close
   callback or keepalive said the link died; ``on_lost(reason)`` hears it on libvirt's event thread).
 - ``watch(callback) -> EventSubscription | None`` registers lifecycle events, ``unwatch(subscription)``
   deregisters them: both libvirt RPCs, so both belong on the worker as well.
 - Domains: ``list_domains``, ``domain_info``, ``define``, ``undefine``, ``start``, ``shutdown``,
   ``destroy``, ``reboot``, ``inactive_xml``.
-Remote connections (``qemu+ssh://`` and friends) get libvirt keepalives (``KEEPALIVE_INTERVAL`` s,
-``KEEPALIVE_COUNT`` misses), so a peer that stops answering fails calls instead of blocking forever;
-opening gives up after ``open_timeout`` seconds. ``_conn`` is swapped only under a lock, so a worker
-and the GUI's close never race.
+Connections to a daemon (``qemu:///system``, ``qemu+ssh://`` and friends; not the in-process test
+driver) get libvirt keepalives (``KEEPALIVE_INTERVAL`` s, ``KEEPALIVE_COUNT`` misses), so a daemon or
+peer that stops answering fails calls with ``ConnectionLostError`` instead of blocking forever.
+``_conn`` is swapped only under a lock, so a worker and the GUI's close never race.
 
 Every method raises a ``VmError`` subclass (see ``errors.py``), never a raw ``libvirtError``.
 libvirt connections are thread-safe, so one ``Hypervisor`` may be shared by the stats sampler and
@@ -118,7 +118,7 @@ def _silence_libvirt_stderr() -> None:
 
 
 OPEN_TIMEOUT = 30.0  # seconds; an ssh password prompt nobody answers, a daemon that hangs
-KEEPALIVE_INTERVAL = 5  # seconds between keepalive probes on a remote connection
+KEEPALIVE_INTERVAL = 5  # seconds between keepalive probes to the daemon
 KEEPALIVE_COUNT = 3  # probes without an answer before libvirt closes the connection
 
 
@@ -126,6 +126,11 @@ def is_remote(uri: str) -> bool:
     """A URI with a transport or a host name: its calls cross a network."""
     scheme, _, rest = uri.partition("://")
     return "+" in scheme or not rest.startswith("/")
+
+
+def talks_to_a_daemon(uri: str) -> bool:
+    """Everything but the test driver, which runs inside this process (and refuses keepalives)."""
+    return not uri.startswith("test:")
 
 
 def _open_with_timeout(uri: str, timeout: float) -> libvirt.virConnect:
@@ -208,11 +213,11 @@ class Hypervisor:
     def connect(self) -> None:
         # The default event loop must exist before the connection opens, or libvirt never
         # dispatches its events (and remote keepalives) for it.
-        remote = is_remote(self.uri)
-        if self.events or remote:
+        daemon = talks_to_a_daemon(self.uri)
+        if self.events or daemon:
             ensure_event_loop()  # keepalives and the close callback need the loop too
         conn = self._opener(self.uri)
-        if remote:
+        if daemon:
             try:
                 conn.setKeepAlive(KEEPALIVE_INTERVAL, KEEPALIVE_COUNT)
             except libvirt.libvirtError as err:

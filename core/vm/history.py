@@ -6,6 +6,9 @@ API (blocking: libvirt calls and a small JSON file; run on a worker):
   ``expected_inactive_xml`` (what the preview was computed from; None: the VM must not exist yet).
   Otherwise raise ``DefinitionChangedError`` whose ``diff`` shows what changed meanwhile (an edit in
   virt-manager or ``virsh edit``). The entry is recorded in ``history`` (default: ``History()``).
+- ``XmlChange(vm, old_xml, new_xml, addresses)``: a definition before/after an edit, with ``diff``.
+- ``check_unchanged(hv, name, expected, doing)``: the compare half alone (hot-plug, delete use it);
+  ``record(hv, name, before, host=, what=, history=)`` the history half.
 - ``undo(hv, entry, *, history=None)``: the same check against the definition the apply left, then
   define ``entry.before`` again (or undefine a VM the apply created), and drop the entry.
 - ``History(path=None)``: the persistent list under the XDG state dir
@@ -41,6 +44,32 @@ class DefinitionChangedError(VmError):
     def __init__(self, message: str, diff_text: str) -> None:
         super().__init__(message, detail=diff_text)
         self.diff = diff_text
+
+
+@dataclass(frozen=True)
+class XmlChange:
+    """One domain definition before and after an edit: what the user confirms and undo restores."""
+
+    vm: str
+    old_xml: str
+    new_xml: str
+    addresses: tuple[str, ...] = ()  # the hostdevs added (or removed), when the change is about devices
+
+    @property
+    def before(self) -> str:
+        return self.old_xml
+
+    @property
+    def after(self) -> str:
+        return self.new_xml
+
+    @property
+    def diff(self) -> str:
+        return diff(self.old_xml, self.new_xml, f"{self.vm}.xml")
+
+    @property
+    def changes(self) -> bool:
+        return self.old_xml != self.new_xml
 
 
 @dataclass(frozen=True)
@@ -122,6 +151,12 @@ def _current(hv: Hypervisor, name: str) -> str | None:
         return None
 
 
+def check_unchanged(hv: Hypervisor, name: str, expected: str | None, doing: str = "changed") -> None:
+    """Raise ``DefinitionChangedError`` (with the diff) unless ``name``'s inactive XML is still
+    ``expected`` (None: the VM must not exist). ``doing`` completes "nothing was ...". Blocking."""
+    _check(name, expected, _current(hv, name), doing)
+
+
 def _check(name: str, expected: str | None, current: str | None, doing: str) -> None:
     if current == expected:
         return
@@ -133,6 +168,24 @@ def _check(name: str, expected: str | None, current: str | None, doing: str) -> 
         f"was {doing}. Look at the change, then try again.",
         text,
     )
+
+
+def record(
+    hv: Hypervisor, name: str, before: str | None, *, host: str, what: str, history: History | None
+) -> HistoryEntry:
+    """Record the change just made to ``name`` (its definition now is the entry's ``after``)."""
+    entry = HistoryEntry(
+        id=uuid.uuid4().hex,
+        uri=hv.uri,
+        host=host,
+        vm=name,
+        what=what or f"Change {name}",
+        before=before,
+        after=hv.inactive_xml(name),
+        at=time.time(),
+    )
+    (history or History()).record(entry)
+    return entry
 
 
 def apply_define(
@@ -148,18 +201,7 @@ def apply_define(
     """Define ``new_xml`` if ``name`` is still ``expected_inactive_xml``; record it for undo."""
     _check(name, expected_inactive_xml, _current(hv, name), "defined")
     hv.define(new_xml)
-    entry = HistoryEntry(
-        id=uuid.uuid4().hex,
-        uri=hv.uri,
-        host=host,
-        vm=name,
-        what=what or f"Change {name}",
-        before=expected_inactive_xml,
-        after=hv.inactive_xml(name),
-        at=time.time(),
-    )
-    (history or History()).record(entry)
-    return entry
+    return record(hv, name, expected_inactive_xml, host=host, what=what, history=history)
 
 
 def undo(hv: Hypervisor, entry: HistoryEntry, *, history: History | None = None) -> None:

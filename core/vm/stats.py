@@ -4,6 +4,10 @@ One ``getAllDomainStats`` call per connection per tick covers every running doma
 answer lacks ``cpu.time`` (the test driver returns only ``state.*``) fall back to ``dom.info()`` per
 domain. Rates are pure functions of two samples with their own timestamps, so they are tested without
 waiting and a late tick never shows a spike.
+
+Host side: ``sample_host_cpu()`` and ``sample_interrupts(root)`` sample the live host only; ask
+``live_data_available(root)`` first, and show "live data unavailable for a snapshot" otherwise.
+``InterruptSample.problem`` says why there are no counters (permission denied stays that).
 """
 
 from __future__ import annotations
@@ -16,6 +20,8 @@ from pathlib import Path
 
 import libvirt
 
+from vfiodeck.core.host.root import HostRoot
+from vfiodeck.core.host.sysfs import Reader
 from vfiodeck.core.vm.errors import translate
 
 _STAT_GROUPS = (
@@ -245,6 +251,8 @@ class HostCpuSample:
 
 
 def sample_host_cpu(clock: Callable[[], float] = time.monotonic) -> HostCpuSample:
+    """This machine's CPU counters (psutil): only meaningful when the live host is shown
+    (``live_data_available``)."""
     import psutil
 
     busy: list[float] = []
@@ -322,6 +330,7 @@ def parse_vfio_interrupts(text: str) -> tuple[VfioIrq, ...]:
 class InterruptSample:
     timestamp: float
     irqs: tuple[VfioIrq, ...]
+    problem: str | None = None  # why there are no counters ("proc/interrupts: permission denied")
 
     def per_device(self) -> dict[str, int]:
         totals: dict[str, int] = {}
@@ -330,12 +339,23 @@ class InterruptSample:
         return totals
 
 
-def sample_interrupts(root: Path = Path("/"), clock: Callable[[], float] = time.monotonic) -> InterruptSample:
-    """vfio interrupt counters under ``root``; no lines when /proc/interrupts can't be read."""
-    try:
-        text = (root / "proc/interrupts").read_text(errors="replace")
-    except OSError:
-        text = ""
+def live_data_available(root: HostRoot | None) -> bool:
+    """Host CPU load and interrupt counters can be sampled only on the live host: a snapshot or the
+    demo host has none (say "live data unavailable for a snapshot" instead of drawing this machine)."""
+    return root is None or root.live
+
+
+def sample_interrupts(
+    root: HostRoot | Path | None = None, clock: Callable[[], float] = time.monotonic
+) -> InterruptSample:
+    """vfio interrupt counters under ``root`` (None: the live host). When /proc/interrupts can't be
+    read, no lines and ``problem`` says why: permission denied stays permission denied."""
+    host = HostRoot.live_host() if root is None else root if isinstance(root, HostRoot) else HostRoot(root)
+    reader = Reader(host)
+    text = reader.text("proc/interrupts")
+    if text is None:
+        why = reader.problems[0].detail if reader.problems else "not there"
+        return InterruptSample(clock(), (), f"proc/interrupts: {why}")
     return InterruptSample(clock(), parse_vfio_interrupts(text))
 
 

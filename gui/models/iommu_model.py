@@ -26,6 +26,7 @@ from vfiodeck.core.host.model import Candidate, HostModel, PciDevice
 from vfiodeck.core.host.pci import address_key
 from vfiodeck.core.text import device_name, short_address
 from vfiodeck.gui.mime import PCI_MIME
+from vfiodeck.gui.plain import plain_tooltip
 
 ModelIndex = QModelIndex | QPersistentModelIndex
 
@@ -261,7 +262,8 @@ class IommuGroupModel(QAbstractItemModel):
         if role == Qt.ItemDataRole.ForegroundRole and column is Column.VERDICT and node.badge:
             return QBrush(QColor(BADGE_COLORS[node.badge]))
         if role == Qt.ItemDataRole.ToolTipRole:
-            return f"{dev.vendor_name or '?'} {dev.device_name or ''}\n{dev.address}  {dev.class_name or ''}"
+            tip = f"{dev.vendor_name or '?'} {dev.device_name or ''}\n{dev.address}  {dev.class_name or ''}"
+            return plain_tooltip(tip)
         return None
 
     # -- drag --------------------------------------------------------------------------------

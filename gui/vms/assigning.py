@@ -11,21 +11,18 @@ from typing import TYPE_CHECKING
 
 from vfiodeck.core.host.candidates import find_candidates
 from vfiodeck.core.plan.assign import NoteKind, Proposal, XmlChange, propose_assign, propose_remove
+from vfiodeck.core.text import cards
 from vfiodeck.core.vm.connection import Hypervisor
-from vfiodeck.core.vm.history import DefinitionChangedError
+from vfiodeck.core.vm.history import DefinitionChangedError, HistoryEntry
+from vfiodeck.core.vm.hotplug import HotplugRefusedError, hotplug
 from vfiodeck.core.vm.inventory import DomainRow, read_definitions
 from vfiodeck.gui import errors
 from vfiodeck.gui.vms import dialogs, vm_dialogs
 from vfiodeck.gui.vms.foreign_host import accepts_host
-from vfiodeck.gui.vms.hotplug import HotplugRefusedError, hotplug
 from vfiodeck.gui.vms.undo import show_stale
 
 if TYPE_CHECKING:
     from vfiodeck.gui.vms.page import VmsPage
-
-
-def _slots(addresses: Sequence[str]) -> list[str]:
-    return list(dict.fromkeys(a.rsplit(".", 1)[0] + ".0" for a in addresses))
 
 
 class Assigning:
@@ -110,7 +107,9 @@ class Assigning:
             page.undo_stack.define(row.uri, name, change.old_xml, change.new_xml, what)
             return
 
-        def done(_after: object) -> None:
+        def done(entry: HistoryEntry | None) -> None:
+            if entry is not None:
+                page.undo_stack.push(entry)  # undo restores the definition (the next start), not live
             page.status.setText(f"{what}: done, now and at the next start.")
             page.refresh(row.uri)
 
@@ -124,7 +123,12 @@ class Assigning:
                 page.failed(row.uri, f"Could not change “{name}”", err)
             page.refresh(row.uri)
 
-        page.connections.controllers[row.uri].run(lambda hv: hotplug(hv, name, change, attach), done, failed)
+        host = page.undo_stack.host
+
+        def work(hv: Hypervisor) -> HistoryEntry | None:
+            return hotplug(hv, name, change, attach, host=host, what=what)
+
+        page.connections.controllers[row.uri].run(work, done, failed)
 
     # -- choosing --------------------------------------------------------------------------
     def assign_device_dialog(self) -> None:
@@ -161,7 +165,7 @@ class Assigning:
         row = self.page.selected_row()
         if row is None or not row.devices:
             return
-        slots = _slots(row.devices)
+        slots = list(cards(row.devices))
         choice = dialogs.ask_choice(
             self.page,
             "Remove from VM",

@@ -7,6 +7,7 @@ function the page calls (tests patch that function to answer without a modal loo
 from __future__ import annotations
 
 from collections.abc import Sequence
+from html import escape
 
 from PySide6.QtGui import QColor, QFont, QFontDatabase, QSyntaxHighlighter, QTextCharFormat, QTextDocument
 from PySide6.QtWidgets import (
@@ -23,6 +24,7 @@ from PySide6.QtWidgets import (
 )
 
 from vfiodeck.core.vm.preflight import PreflightIssue
+from vfiodeck.gui.plain import plain_label
 
 URI_EXAMPLES = (
     "qemu:///system",
@@ -79,7 +81,7 @@ class DiffDialog(QDialog):
         super().__init__(parent)
         self.setWindowTitle(title)
         layout = QVBoxLayout(self)
-        self.intro = QLabel(intro)
+        self.intro = plain_label(intro)
         self.intro.setWordWrap(True)
         layout.addWidget(self.intro)
         self.text = QPlainTextEdit(diff)
@@ -105,7 +107,7 @@ class BlockersDialog(QDialog):
         self.setWindowTitle("The IOMMU group is shared")
         layout = QVBoxLayout(self)
         text = QLabel(
-            f"<p>{reason}</p><ul>{''.join(f'<li>{b}</li>' for b in blockers)}</ul>"
+            f"<p>{escape(reason)}</p><ul>{''.join(f'<li>{escape(b)}</li>' for b in blockers)}</ul>"
             "<p>The host loses these devices while the VM runs (a USB or SATA controller may hold your "
             "keyboard or disks).</p>"
         )
@@ -124,10 +126,9 @@ def ask_take_blockers(parent: QWidget | None, vm: str, reason: str, blockers: Se
 
 
 def preflight_html(vm: str, issues: Sequence[PreflightIssue]) -> str:
-    items = "".join(f"<li><b>{i.title}</b><br>Fix: {i.fix}</li>" for i in issues)
-    return (
-        f"<p>“{vm}” was not started: the pre-flight check found {len(issues)} problem(s).</p><ol>{items}</ol>"
-    )
+    items = "".join(f"<li><b>{escape(i.title)}</b><br>Fix: {escape(i.fix)}</li>" for i in issues)
+    found = f"the pre-flight check found {len(issues)} problem(s)"
+    return f"<p>“{escape(vm)}” was not started: {found}.</p><ol>{items}</ol>"
 
 
 class PreflightDialog(QDialog):

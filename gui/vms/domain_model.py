@@ -26,6 +26,7 @@ from vfiodeck.core.host.model import HostModel
 from vfiodeck.core.vm.connection import DomainState
 from vfiodeck.core.vm.inventory import DomainRow, connection_label
 from vfiodeck.gui.mime import PCI_MIME
+from vfiodeck.gui.plain import plain_tooltip
 
 ModelIndex = QModelIndex | QPersistentModelIndex
 
@@ -187,7 +188,7 @@ class DomainModel(QAbstractTableModel):
             color = _STATE_COLORS.get(row.info.state)
             return QBrush(QColor(color)) if color else None
         if role == Qt.ItemDataRole.ToolTipRole and column is Column.DEVICES:
-            return "\n".join(self.device_label(a) for a in row.devices) or "No passed devices"
+            return plain_tooltip("\n".join(self.device_label(a) for a in row.devices) or "No passed devices")
         if role == Qt.ItemDataRole.TextAlignmentRole and column in (Column.VCPUS, Column.MEMORY):
             return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
         return None

@@ -12,6 +12,7 @@ from PySide6.QtWidgets import QDialog, QLabel, QPlainTextEdit, QSplitter, QVBoxL
 
 from vfiodeck.core.vm.domainxml import DomainXml, DomainXmlError, diff
 from vfiodeck.core.vm.inventory import DomainRow
+from vfiodeck.gui.plain import plain_label
 from vfiodeck.gui.vms import dialogs
 
 if TYPE_CHECKING:
@@ -50,7 +51,7 @@ class EditDialog(QDialog):
         split.addWidget(changes)
         split.setSizes([380, 260])
         layout.addWidget(split, 1)
-        self.problem = QLabel()
+        self.problem = plain_label()
         self.problem.setStyleSheet("color: #b71c1c")
         self.problem.setWordWrap(True)
         layout.addWidget(self.problem)

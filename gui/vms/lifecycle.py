@@ -7,40 +7,18 @@ import shutil
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
-import libvirt
 from PySide6.QtCore import QProcess
 
 from vfiodeck.core.vm.connection import Hypervisor
-from vfiodeck.core.vm.domainxml import DomainXml
-from vfiodeck.core.vm.errors import translate
 from vfiodeck.core.vm.inventory import DomainRow
 from vfiodeck.core.vm.preflight import PreflightIssue, preflight_issues
+from vfiodeck.core.vm.removal import delete_vm, disk_images
 from vfiodeck.gui.vms import dialogs, vm_dialogs
 
 if TYPE_CHECKING:
     from vfiodeck.gui.vms.page import VmsPage
 
 INSTALL_VIEWER = "sudo apt install virt-viewer    (Fedora: sudo dnf install virt-viewer)"
-
-
-def disk_images(xml: str) -> tuple[str, ...]:
-    """The files and block devices a definition uses as disks (CD-ROM images are not its own)."""
-    root = DomainXml.parse(xml).root
-    sources = root.findall("./devices/disk[@device='disk']/source")
-    return tuple(p for s in sources if (p := s.get("file") or s.get("dev")))
-
-
-def delete_vm(hv: Hypervisor, name: str, disks: list[str]) -> list[str]:
-    """Undefine ``name``, then delete the chosen disk volumes. Blocking. Returns the disks that
-    could not be deleted, each with libvirt's reason (the VM is gone by then either way)."""
-    hv.undefine(name, keep_nvram=False)
-    left: list[str] = []
-    for path in disks:
-        try:
-            hv.conn.storageVolLookupByPath(path).delete(0)
-        except libvirt.libvirtError as err:
-            left.append(f"{path}: {translate(err)}")
-    return left
 
 
 class Lifecycle:
@@ -110,14 +88,14 @@ class Lifecycle:
         name = row.info.name
         self.page.run(
             row.uri,
-            lambda hv: disk_images(hv.inactive_xml(name)),
-            lambda disks: self._confirm_delete(row, list(disks)),
+            lambda hv: hv.inactive_xml(name),
+            lambda xml: self._confirm_delete(row, xml),
             f"Could not read “{name}”",
         )
 
-    def _confirm_delete(self, row: DomainRow, disks: list[str]) -> None:
+    def _confirm_delete(self, row: DomainRow, xml: str) -> None:
         name = row.info.name
-        chosen = vm_dialogs.ask_delete(self.page, name, disks)
+        chosen = vm_dialogs.ask_delete(self.page, name, list(disk_images(xml)))
         if chosen is None:
             return
 
@@ -129,7 +107,10 @@ class Lifecycle:
             self.page.undo_stack.forget(row.uri, name)
             self.page.refresh(row.uri)
 
-        self.page.run(row.uri, lambda hv: delete_vm(hv, name, chosen), done, f"Could not delete “{name}”")
+        def work(hv: Hypervisor) -> list[str]:  # refused if the VM changed since the dialog showed it
+            return delete_vm(hv, name, chosen, expected_xml=xml)
+
+        self.page.run(row.uri, work, done, f"Could not delete “{name}”")
 
     # -- console ---------------------------------------------------------------------------
     def open_console(self) -> None:

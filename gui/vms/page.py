@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 import libvirt
 from PySide6.QtCore import QPoint, QSortFilterProxyModel, Qt, QTimer
-from PySide6.QtWidgets import QLabel, QMenu, QSplitter, QToolBar, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QMenu, QSplitter, QToolBar, QVBoxLayout, QWidget
 
 from vfiodeck.core.host.model import HostModel
 from vfiodeck.core.vm.connection import Hypervisor, open_connection
@@ -26,6 +26,7 @@ from vfiodeck.core.vm.inventory import DomainRow
 from vfiodeck.gui import errors
 from vfiodeck.gui.actions import ActionRegistry
 from vfiodeck.gui.jobs import Jobs
+from vfiodeck.gui.plain import plain_label
 from vfiodeck.gui.vms import dialogs
 from vfiodeck.gui.vms.assigning import Assigning
 from vfiodeck.gui.vms.banners import Banners
@@ -106,7 +107,7 @@ class VmsPage(QWidget):
         self.graph_host.hide()
         self.splitter.addWidget(self.graph_host)
         layout.addWidget(self.splitter, 1)
-        self.status = QLabel("Drag a device from the Host view onto a VM to pass it through.")
+        self.status = plain_label("Drag a device from the Host view onto a VM to pass it through.")
         self.status.setWordWrap(True)
         layout.addWidget(self.status)
         self.acts = VmActions(self, registry)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from enum import Enum
+from html import escape
 
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
@@ -39,8 +40,8 @@ class ForceOffDialog(QDialog):
         layout = QVBoxLayout(self)
         layout.addWidget(
             _label(
-                f"<p>Pull the plug on “{vm}”?</p><p>The guest gets no chance to save its work, as when "
-                "a PC loses power. “Shut down” asks the guest to power off cleanly.</p>"
+                f"<p>Pull the plug on “{escape(vm)}”?</p><p>The guest gets no chance to save its work, "
+                "as when a PC loses power. “Shut down” asks the guest to power off cleanly.</p>"
             )
         )
         buttons, self.ok = accept_buttons(self, "Force off")
@@ -66,15 +67,16 @@ class DeleteDialog(QDialog):
         outer.addLayout(layout, 1)
         layout.addWidget(
             _label(
-                f"<p><b>Delete the VM “{vm}”?</b></p><p>Its definition and its UEFI variables go. The host "
-                "devices it passes are not touched.</p>"
+                f"<p><b>Delete the VM “{escape(vm)}”?</b></p><p>Its definition and its UEFI variables go. "
+                "The host devices it passes are not touched.</p>"
             )
         )
         self.disk_boxes: list[QCheckBox] = []
         if disks:
             layout.addWidget(QLabel("Also delete these disk images (this cannot be undone):"))
             for path in disks:
-                box = QCheckBox(path)
+                box = QCheckBox(path.replace("&", "&&"))  # a check box reads & as a shortcut mark
+                box.setProperty("path", path)
                 self.disk_boxes.append(box)
                 layout.addWidget(box)
         else:
@@ -86,7 +88,7 @@ class DeleteDialog(QDialog):
             box.toggled.connect(self._update)
 
     def chosen_disks(self) -> list[str]:
-        return [b.text().replace("&", "") for b in self.disk_boxes if b.isChecked()]
+        return [str(b.property("path")) for b in self.disk_boxes if b.isChecked()]
 
     def _update(self) -> None:
         n = len(self.chosen_disks())
@@ -112,7 +114,11 @@ class HotplugDialog(QDialog):
         verb = "Take" if removing else "Pass"
         self.setWindowTitle(f"{verb} {what}")
         layout = QVBoxLayout(self)
-        layout.addWidget(_label(f"<p>“{vm}” is running. {verb} {what} {'off' if removing else 'to'} it:</p>"))
+        layout.addWidget(
+            _label(
+                f"<p>“{escape(vm)}” is running. {verb} {escape(what)} {'off' if removing else 'to'} it:</p>"
+            )
+        )
         self.now = QRadioButton("Now and at the next start (hot-plug; the guest must accept it)")
         self.later = QRadioButton("At the next start only")
         self.now.setChecked(True)

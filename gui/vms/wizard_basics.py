@@ -5,7 +5,9 @@ from __future__ import annotations
 
 from collections.abc import Callable, Collection
 
-from PySide6.QtWidgets import QCheckBox, QComboBox, QFormLayout, QLabel, QLineEdit, QSpinBox, QWizardPage
+from PySide6.QtWidgets import QCheckBox, QComboBox, QFormLayout, QLineEdit, QSpinBox, QWizardPage
+
+from vfiodeck.gui.plain import plain_label
 
 # label: (core preset, UEFI, Secure Boot, TPM, Hyper-V, subtitle)
 PRESETS = {
@@ -44,7 +46,7 @@ class BasicsPage(QWizardPage):
         form.addRow("Firmware:", self.uefi)
         for box in (self.secure_boot, self.tpm, self.hyperv):
             form.addRow("", box)
-        self.problem = QLabel()
+        self.problem = plain_label()
         self.problem.setWordWrap(True)
         self.problem.setStyleSheet("color: #b71c1c")
         form.addRow(self.problem)

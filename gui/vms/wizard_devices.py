@@ -16,6 +16,7 @@ from vfiodeck.core.host.candidates import find_candidates
 from vfiodeck.core.host.model import Candidate, HostModel
 from vfiodeck.core.plan.assign import HIDE_HYPERVISOR_WHY, NoteKind, is_nvidia_consumer_gpu
 from vfiodeck.core.plan.newvm import NewVmPlan
+from vfiodeck.gui.plain import plain_label, plain_tooltip
 from vfiodeck.gui.vms.domain_model import device_label
 
 CHECKED, UNCHECKED = Qt.CheckState.Checked, Qt.CheckState.Unchecked
@@ -44,7 +45,7 @@ class DevicesPage(QWizardPage):
         elif not self.candidates:
             layout.addWidget(QLabel("No passthrough candidates on this host."))
         layout.addWidget(self.tree)
-        self.problem = QLabel()
+        self.problem = plain_label()
         self.problem.setWordWrap(True)
         self.problem.setStyleSheet("color: #b71c1c")
         layout.addWidget(self.problem)
@@ -63,7 +64,7 @@ class DevicesPage(QWizardPage):
         item = QTreeWidgetItem([f"{self._label(cand.device)} — {cand.kind.value}{shared}"])
         item.setFlags(item.flags() | Qt.ItemFlag.ItemIsUserCheckable)
         item.setCheckState(0, UNCHECKED)
-        item.setToolTip(0, cand.verdict)
+        item.setToolTip(0, plain_tooltip(cand.verdict))
         self.tree.addTopLevelItem(item)
         self.items.append(item)
         if cand.blockers:
@@ -135,7 +136,7 @@ class PinningPage(QWizardPage):
         self.summary = QLabel()
         self.summary.setWordWrap(True)
         layout.addWidget(self.summary)
-        self.memory_note = QLabel()
+        self.memory_note = plain_label()
         self.memory_note.setWordWrap(True)
         self.memory_note.setStyleSheet("color: #8a5300")
         layout.addWidget(self.memory_note)

@@ -6,12 +6,13 @@ from __future__ import annotations
 
 from html import escape
 
-from PySide6.QtWidgets import QLabel, QPlainTextEdit, QPushButton, QTextBrowser, QVBoxLayout, QWizardPage
+from PySide6.QtWidgets import QPlainTextEdit, QPushButton, QTextBrowser, QVBoxLayout, QWizardPage
 
 from vfiodeck.core.host.model import HostModel
 from vfiodeck.core.plan.assign import Note, NoteKind
 from vfiodeck.core.plan.newvm import NewVmPlan
 from vfiodeck.core.text import mib_text
+from vfiodeck.gui.plain import plain_label
 
 _QUIET = {NoteKind.ALREADY_PASSED}
 
@@ -72,7 +73,7 @@ class ReviewPage(QWizardPage):
         self.xml.hide()
         layout.addWidget(self.xml, 2)
         self.show_xml.toggled.connect(self._toggle_xml)
-        self.error = QLabel()
+        self.error = plain_label()
         self.error.setWordWrap(True)
         self.error.setStyleSheet("color: #b71c1c")
         layout.addWidget(self.error)

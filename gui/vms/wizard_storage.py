@@ -26,6 +26,7 @@ from PySide6.QtWidgets import (
 )
 
 from vfiodeck.core.plan.newvm import DEFAULT_IMAGE_DIR, DiskChoice
+from vfiodeck.gui.plain import plain_label
 
 VIRTIO_WIN = "/usr/share/virtio-win/virtio-win.iso"  # where Fedora's virtio-win package puts it
 VIRTIO_WIN_URL = (
@@ -69,12 +70,12 @@ class StoragePage(QWizardPage):
             self.kind.addButton(button, i)
         self.new.setChecked(True)
         self.folder = QLineEdit(DEFAULT_IMAGE_DIR)
-        self.image = QLabel()
+        self.image = plain_label()
         self.disk_size = QSpinBox()
         self.disk_size.setRange(1, 65536)
         self.disk_size.setValue(128)
         self.disk_size.setSuffix(" GiB")
-        self.pool_note = QLabel()
+        self.pool_note = plain_label()
         self.pool_note.setWordWrap(True)
         self.create_pool = QCheckBox()
         self.create_pool.hide()

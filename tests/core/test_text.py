@@ -7,6 +7,7 @@ from dataclasses import dataclass
 import pytest
 
 from vfiodeck.core.text import (
+    cards,
     cpulist_text,
     device_label,
     device_name,
@@ -69,3 +70,7 @@ def test_a_gpu_is_named_by_its_marketing_name_a_sata_controller_never_by_its_mod
     assert device_name(Dev(None, "USB controller", "0c03", "1022:145f")) == "USB controller [1022:145f]"
     assert device_label(gpu, "0000:08:00.0") == "GeForce GTX 1080 (08:00.0)"
     assert device_label(None, "0000:08:00.0") == "08:00.0"
+
+
+def test_cards_are_function_0_of_each_slot_in_order() -> None:
+    assert cards(["0000:08:00.1", "0000:08:00.0", "0000:43:00.1"]) == ("0000:08:00.0", "0000:43:00.0")

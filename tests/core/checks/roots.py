@@ -42,4 +42,4 @@ def write_files(base: Path, files: dict[str, str | bytes]) -> None:
 
 def checks_of(root: HostRoot) -> dict[str, Check]:
     host = scan_host(root)
-    return {check.id: check for check in run_checks(host, Reader(root))}
+    return {check.id: check for check in run_checks(host, Reader(root), host.candidates)}

@@ -65,7 +65,10 @@ def test_plain_msi_with_unsafe_interrupts_allowed_warns(make_root: MakeRoot) -> 
 def test_no_msi_lines_is_unknown(make_root: MakeRoot) -> None:
     check = checks_of(make_root({"proc/interrupts": real_text(NO_MSI)}))["interrupt_remapping"]
     assert check.status is Status.UNKNOWN
-    assert check.evidence == "proc/interrupts: no MSI interrupts listed"
+    assert (
+        check.evidence
+        == "proc/interrupts: no MSI interrupts listed; kernel log: not in a snapshot (dmesg is not a file)"
+    )
 
 
 def test_ecap_alone_says_supported_but_unknown(make_root: MakeRoot) -> None:
@@ -82,7 +85,9 @@ def test_ecap_alone_says_supported_but_unknown(make_root: MakeRoot) -> None:
 def test_hwloc_capture_without_interrupts_is_unknown(hwloc_checks: Checks) -> None:
     check = hwloc_checks("32intel64-2p8co2t+8ve")["interrupt_remapping"]
     assert check.status is Status.UNKNOWN
-    assert check.evidence == "proc/interrupts: not captured"
+    assert (
+        check.evidence == "proc/interrupts: not captured; kernel log: not in a snapshot (dmesg is not a file)"
+    )
 
 
 # -- firmware_uefi ------------------------------------------------------------------------------

@@ -10,25 +10,38 @@ import pytest
 from tests.core.checks.roots import checks_of
 from vfiodeck.core.checks import CHECK_IDS, Check, Status, check_to_dict, run_checks
 from vfiodeck.core.checks import run as run_module
-from vfiodeck.core.host.model import HostModel
+from vfiodeck.core.checks.context import CheckContext
 from vfiodeck.core.host.root import HostRoot
 from vfiodeck.core.host.scan import scan_host
 from vfiodeck.core.host.sysfs import Reader
 
+# The 13 first checks keep their ids; the order is the display order, group by group.
 EXPECTED_IDS = (
     "cpu_virtualization",
+    "iommu_firmware",
+    "firmware_uefi",
+    "secure_boot",
+    "above_4g_decoding",
     "iommu_enabled",
     "iommu_kernel_param",
     "interrupt_remapping",
-    "above_4g_decoding",
-    "firmware_uefi",
-    "secure_boot",
+    "unsafe_interrupts",
+    "acs_override",
+    "lockdown",
     "vfio_modules",
+    "kernel_vfio_modules",
+    "boot_gpu",
+    "boot_framebuffer",
+    "reset_support",
+    "reset_bug",
+    "acs_path",
+    "rebar_fit",
+    "vfio_variant_driver",
+    "kvm_device",
+    "libvirt_access",
     "ovmf",
     "hugepages",
-    "reset_support",
-    "boot_gpu",
-    "acs_override",
+    "hugepages_per_node",
 )
 
 
@@ -39,7 +52,8 @@ def test_ids_are_stable() -> None:
 @pytest.mark.host
 def test_live_host_runs_every_check_in_order() -> None:
     root = HostRoot.open("/")
-    checks = run_checks(scan_host(root), Reader(root))
+    host = scan_host(root)
+    checks = run_checks(host, Reader(root), host.candidates)
     assert tuple(c.id for c in checks) == EXPECTED_IDS
     for check in checks:
         assert check.title
@@ -49,9 +63,11 @@ def test_live_host_runs_every_check_in_order() -> None:
 
 def test_check_to_dict_is_the_json_contract(hwloc_root: Callable[[str], HostRoot]) -> None:
     root = hwloc_root("32intel64-2p8co2t+8ve")
-    checks = run_checks(scan_host(root), Reader(root))
+    host = scan_host(root)
+    checks = run_checks(host, Reader(root), host.candidates)
     dicts = [check_to_dict(c) for c in checks]
-    assert all(list(d) == ["id", "status", "title", "evidence", "fix"] for d in dicts)
+    # The contract's five keys first; group and command only grow it.
+    assert all(list(d) == ["id", "status", "title", "evidence", "fix", "group", "command"] for d in dicts)
     decoded = json.loads(json.dumps(dicts))
     by_id = {d["id"]: d for d in decoded}
     assert by_id["cpu_virtualization"]["status"] == "pass"
@@ -67,13 +83,14 @@ def test_absent_evidence_never_fails(make_root: Callable[..., HostRoot]) -> None
 def test_a_crashing_check_becomes_unknown(
     monkeypatch: pytest.MonkeyPatch, hwloc_root: Callable[[str], HostRoot]
 ) -> None:
-    def broken(host: HostModel, reader: Reader) -> Check:
+    def broken(ctx: CheckContext) -> Check:
         raise ValueError("odd file")
 
     patched = tuple((cid, broken if cid == "ovmf" else fn) for cid, fn in run_module._CHECKS)
     monkeypatch.setattr(run_module, "_CHECKS", patched)
     root = hwloc_root("32intel64-2p8co2t+8ve")
-    by_id = {c.id: c for c in run_checks(scan_host(root), Reader(root))}
+    host = scan_host(root)
+    by_id = {c.id: c for c in run_checks(host, Reader(root), host.candidates)}
     assert by_id["ovmf"].status is Status.UNKNOWN
     assert by_id["ovmf"].evidence == "internal error: ValueError: odd file"
     assert by_id["acs_override"].status is not Status.UNKNOWN

@@ -53,19 +53,23 @@ def test_bridges_never_block(listing_host: ListingHost) -> None:
 def test_a_non_bridge_in_the_group_blocks(listing_host: ListingHost) -> None:
     host = listing_host("b450m-msi")
     usb = _candidate(host, "0000:15:00.0")
-    # 15:00.2 is a bridge *function of the slot*: it goes along, it is not a blocker.
-    assert usb.functions == ("0000:15:00.0", "0000:15:00.1", "0000:15:00.2")
+    # 15:00.2 is a bridge function of the slot: bridges are never passed and never block.
+    assert _device(host, "0000:15:00.2").class_id == "0604"
+    assert usb.functions == ("0000:15:00.0", "0000:15:00.1")
     assert usb.blockers == ("0000:18:00.0",)
     assert not usb.isolated
 
 
-def test_candidate_is_the_slots_first_function(listing_host: ListingHost) -> None:
+def test_a_function_behind_a_dummy_function_is_a_candidate_alone(listing_host: ListingHost) -> None:
     host = listing_host("b550-gigabyte-aorus-pro-rx6950xt")
-    # 0a:00.3 is a USB controller, but its slot starts with 0a:00.0 (1300, instrumentation).
-    assert _device(host, "0000:0a:00.3").class_id == "0c03"
-    assert candidate_for(host, "0000:0a:00.3") is None
-    # Asking for any function of a candidate's slot gives that candidate.
-    assert _candidate(host, "0000:08:00.1").device == "0000:08:00.0"
+    # 0a:00.3 is the CPU's USB controller behind the dummy function 0a:00.0 (1300), in group 23 alone.
+    assert _device(host, "0000:0a:00.0").class_id == "1300"
+    usb = _candidate(host, "0000:0a:00.3")
+    assert (usb.device, usb.functions, usb.isolated) == ("0000:0a:00.3", ("0000:0a:00.3",), True)
+    assert candidate_for(host, "0000:0a:00.0") is None
+    # The GPU's audio in a group of its own is a candidate of its own and the GPU's companion.
+    assert _candidate(host, "0000:08:00.1").device == "0000:08:00.1"
+    assert _candidate(host, "0000:08:00.0").companions == ("0000:08:00.1",)
     assert candidate_for(host, "0000:00:01.1") is None
 
 
@@ -94,7 +98,9 @@ def test_a_function_outside_every_group_cannot_be_judged(listing_host: ListingHo
 def test_iommu_off_nothing_is_isolated(listing_host: ListingHost) -> None:
     host = _iommu_off(listing_host("x399-asrock"))
     candidates = find_candidates(host)
-    assert len(candidates) == 8
+    # Without groups each slot is one unit; the CPU USB/SATA/audio behind dummy functions stay
+    # candidates alone (09:00.3, 0a:00.2, 0a:00.3, 44:00.3, 45:00.2): 8 + 5.
+    assert len(candidates) == 13
     for cand in candidates:
         assert not cand.isolated
         assert cand.group_ids == ()
@@ -127,13 +133,20 @@ def test_twin_ids_bind_by_address(listing_host: ListingHost) -> None:
     assert wifi.binding.reason == "No other device uses 8086:24fb, so vfio-pci.ids can claim it at boot."
 
 
-def test_shared_id_inside_the_slot_is_not_a_twin(listing_host: ListingHost) -> None:
-    # The Cezanne APU's two USB functions are both 1022:1639: one slot, so ids are safe.
+def test_shared_id_inside_the_unit_is_not_a_twin(listing_host: ListingHost) -> None:
+    # The DL380p's 4-port NIC: one id, one group, one unit, so ids are safe.
+    host = listing_host("hp-dl380p")
+    nic = _candidate(host, "0000:03:00.0")
+    assert [_device(host, a).ids for a in nic.functions] == ["14e4:1657"] * 4
+    assert nic.binding.method is BindingMethod.IDS
+
+
+def test_same_id_in_another_unit_of_the_slot_is_a_twin(listing_host: ListingHost) -> None:
+    # ACS override split the Cezanne APU: its two USB functions (both 1022:1639) are two units now.
     host = listing_host("b550-asrock")
-    apu = _candidate(host, "0000:05:00.0")
-    assert [_device(host, a).ids for a in apu.functions].count("1022:1639") == 2
-    assert apu.binding.method is BindingMethod.IDS
-    assert apu.binding.ids == ("1002:1637", "1002:1638", "1022:15df", "1022:15e3", "1022:1639")
+    first, second = _candidate(host, "0000:05:00.3"), _candidate(host, "0000:05:00.4")
+    assert first.binding.method is second.binding.method is BindingMethod.DRIVER_OVERRIDE
+    assert first.binding.reason.startswith("1022:1639 is also used by 05:00.4")
 
 
 def test_device_kind(listing_host: ListingHost) -> None:

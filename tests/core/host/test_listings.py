@@ -41,6 +41,13 @@ class Machine:
     has_cmdline: bool = False
 
 
+# Where a truth changed with the revised rules (DESIGN.md, 2026-11-29), the comment says which rule:
+#   [storage]  a unit with a storage function binds by address: a model id can match a boot disk;
+#   [split]    a slot split over several groups gives one unit per group (ACS splits NIC ports, GPU audio);
+#   [alone]    a candidate-class function behind a non-candidate first function (LPC bridge, dummy
+#              function, iLO) is a candidate on its own: it used to be hidden;
+#   [audio]    audio (0401/0403) is a candidate kind;
+#   [bridge]   a bridge function of the slot is no longer one of the functions (nor its id bound).
 MACHINES = [
     Machine(
         "atom-c3558",
@@ -48,12 +55,16 @@ MACHINES = [
         groups=20,
         has_cmdline=True,
         candidates={
-            "00:13.0": Expect("storage", True),
-            "00:14.0": Expect("storage", True),
+            "00:13.0": Expect("storage", True, OVERRIDE),  # [storage] was ids
+            "00:14.0": Expect("storage", True, OVERRIDE),  # [storage] was ids
             "00:15.0": Expect("usb", True),
             "04:00.0": Expect("gpu", True, groups=(15,)),  # the BMC's ASPEED, behind its own bridge
-            "05:00.0": Expect("nic", True, groups=(16, 17)),  # X553 8086:15e4, both ports one slot
-            "06:00.0": Expect("nic", True, groups=(18, 19)),  # X553 8086:15e5
+            # [split] X553 8086:15e4: each port in its own group is its own candidate (was one, groups
+            # 16+17, ids); the twin port shares the id, so by address.
+            "05:00.0": Expect("nic", True, OVERRIDE, groups=(16,)),
+            "05:00.1": Expect("nic", True, OVERRIDE, groups=(17,)),
+            "06:00.0": Expect("nic", True, OVERRIDE, groups=(18,)),  # [split] X553 8086:15e5, as above
+            "06:00.1": Expect("nic", True, OVERRIDE, groups=(19,)),
         },
     ),
     Machine(
@@ -62,11 +73,15 @@ MACHINES = [
         groups=13,
         candidates={
             "10:00.0": Expect("gpu", True, groups=(8,)),
-            "15:00.0": Expect("usb", False, blockers=("18:00.0",), groups=(9,)),
+            # [storage][bridge] functions 15:00.0 + .1 SATA (the .2 bridge no longer): by address (was ids)
+            "15:00.0": Expect("usb", False, OVERRIDE, blockers=("18:00.0",), groups=(9,)),
             "18:00.0": Expect("nic", False, blockers=("15:00.0", "15:00.1"), groups=(9,)),
-            "2e:00.0": Expect("storage", True),
-            "38:00.0": Expect("gpu", True, groups=(11, 12)),  # the Raven Ridge APU and its 5 siblings
-            "39:00.0": Expect("storage", True, groups=(4,)),  # with a host bridge and a PCI bridge
+            "2e:00.0": Expect("storage", True, OVERRIDE),  # [storage] was ids
+            # [split] the Raven Ridge APU: the GPU alone in group 11 (was groups 11+12 with its siblings);
+            # its HDMI audio leads the unit of group 12 (audio, PSP, 2 USB, HD audio) [audio].
+            "38:00.0": Expect("gpu", True, groups=(11,)),
+            "38:00.1": Expect("audio", True, groups=(12,)),
+            "39:00.0": Expect("storage", True, OVERRIDE, groups=(4,)),  # [storage]; with 2 bridges in group 4
         },
     ),
     Machine(
@@ -74,10 +89,19 @@ MACHINES = [
         devices=28,
         groups=20,
         candidates={
-            "01:00.0": Expect("usb", True, groups=(7, 8, 9)),
+            # [split] ACS override put the chipset's USB, SATA and bridge in groups 7, 8, 9: the USB alone
+            # (was groups 7-9), the SATA its own candidate [storage].
+            "01:00.0": Expect("usb", True, groups=(7,)),
+            "01:00.1": Expect("storage", True, OVERRIDE, groups=(8,)),
             "03:00.0": Expect("nic", True, groups=(12,)),
             "04:00.0": Expect("nic", True, groups=(13,)),
-            "05:00.0": Expect("gpu", True, groups=(14, 15, 16, 17, 18, 19)),
+            # [split] the Cezanne APU: every function in a group of its own (was one candidate, groups
+            # 14-19); the GPU offers its HDMI audio 05:00.1 as a companion.
+            "05:00.0": Expect("gpu", True, groups=(14,)),
+            "05:00.1": Expect("audio", True, groups=(15,)),  # [audio]
+            "05:00.3": Expect("usb", True, OVERRIDE, groups=(17,)),  # twin 1022:1639 at 05:00.4
+            "05:00.4": Expect("usb", True, OVERRIDE, groups=(18,)),
+            "05:00.6": Expect("audio", True, groups=(19,)),  # [audio]
         },
     ),
     Machine(
@@ -85,11 +109,20 @@ MACHINES = [
         devices=40,
         groups=25,
         candidates={
-            "01:00.0": Expect("storage", True, groups=(14,)),
-            "02:00.0": Expect("usb", False, blockers=("04:00.0", "04:00.1", "05:00.0"), groups=(15,)),
+            "01:00.0": Expect("storage", True, OVERRIDE, groups=(14,)),  # [storage] was ids
+            # [storage] the chipset's USB unit holds its SATA 02:00.1: by address (was ids)
+            "02:00.0": Expect(
+                "usb", False, OVERRIDE, blockers=("04:00.0", "04:00.1", "05:00.0"), groups=(15,)
+            ),
             "04:00.0": Expect("gpu", False, blockers=("02:00.0", "02:00.1", "05:00.0"), groups=(15,)),
             "05:00.0": Expect("nic", False, blockers=("02:00.0", "02:00.1", "04:00.0", "04:00.1")),
-            "08:00.0": Expect("gpu", True, groups=(18, 19)),
+            # [split] the RX 6950 XT's audio has its own group: GPU alone (was groups 18+19), audio a
+            # companion and a candidate of its own [audio].
+            "08:00.0": Expect("gpu", True, groups=(18,)),
+            "08:00.1": Expect("audio", True, groups=(19,)),
+            # [alone] CPU USB and HD audio behind the dummy function 0a:00.0, each in its own group
+            "0a:00.3": Expect("usb", True, groups=(23,)),
+            "0a:00.4": Expect("audio", True, groups=(24,)),
         },
     ),
     Machine(
@@ -97,11 +130,16 @@ MACHINES = [
         devices=40,
         groups=25,
         candidates={
-            "01:00.0": Expect("storage", True),
-            "02:00.0": Expect("usb", False, blockers=("04:00.0", "04:00.1", "05:00.0")),
+            "01:00.0": Expect("storage", True, OVERRIDE),  # [storage] was ids
+            "02:00.0": Expect(
+                "usb", False, OVERRIDE, blockers=("04:00.0", "04:00.1", "05:00.0")
+            ),  # [storage]
             "04:00.0": Expect("gpu", False, blockers=("02:00.0", "02:00.1", "05:00.0")),
             "05:00.0": Expect("nic", False, blockers=("02:00.0", "02:00.1", "04:00.0", "04:00.1")),
-            "08:00.0": Expect("gpu", True, groups=(18, 19)),
+            "08:00.0": Expect("gpu", True, groups=(18,)),  # [split] Vega 56 audio in group 19 (was 18+19)
+            "08:00.1": Expect("audio", True, groups=(19,)),
+            "0a:00.3": Expect("usb", True, groups=(23,)),  # [alone] behind the dummy function 0a:00.0
+            "0a:00.4": Expect("audio", True, groups=(24,)),  # [alone][audio]
         },
     ),
     Machine(
@@ -109,10 +147,15 @@ MACHINES = [
         devices=38,
         groups=20,
         candidates={
-            "02:00.0": Expect("usb", False, blockers=("04:00.0", "04:00.1", "2a:00.0"), groups=(13,)),
+            # [storage] the chipset USB unit holds its SATA 02:00.1 (was ids)
+            "02:00.0": Expect(
+                "usb", False, OVERRIDE, blockers=("04:00.0", "04:00.1", "2a:00.0"), groups=(13,)
+            ),
             "04:00.0": Expect("gpu", False, blockers=("02:00.0", "02:00.1", "2a:00.0"), groups=(13,)),
             "2a:00.0": Expect("nic", False, blockers=("02:00.0", "02:00.1", "04:00.0", "04:00.1")),
             "2b:00.0": Expect("gpu", True, groups=(14,)),
+            "2d:00.3": Expect("usb", True, groups=(18,)),  # [alone] behind the dummy function 2d:00.0
+            "2d:00.4": Expect("audio", True, groups=(19,)),  # [alone][audio]
         },
     ),
     Machine(
@@ -122,12 +165,15 @@ MACHINES = [
         has_cmdline=True,
         candidates={
             "00:14.0": Expect("usb", True, groups=(2,)),
-            "00:17.0": Expect("storage", True),
-            "01:00.0": Expect("storage", True, groups=(1,)),
+            "00:17.0": Expect("storage", True, OVERRIDE),  # [storage] was ids
+            "01:00.0": Expect("storage", True, OVERRIDE, groups=(1,)),  # [storage] was ids
             "02:00.0": Expect("gpu", True, groups=(10,)),  # Matrox + iRMC: one slot
             "03:00.0": Expect("nic", True, OVERRIDE, groups=(11,)),  # I210 8086:1533 twice
             "04:00.0": Expect("nic", True, OVERRIDE, groups=(12,)),
-            "05:00.0": Expect("nic", True, groups=(13, 14)),  # I350 dual port
+            # [split] I350 dual port, one group per port (was one candidate, groups 13+14, ids); the
+            # ports share 8086:1521, so by address.
+            "05:00.0": Expect("nic", True, OVERRIDE, groups=(13,)),
+            "05:00.1": Expect("nic", True, OVERRIDE, groups=(14,)),
         },
     ),
     Machine(
@@ -137,12 +183,12 @@ MACHINES = [
         has_cmdline=True,
         candidates={
             "00:14.0": Expect("usb", True, groups=(4,)),
-            "00:17.0": Expect("storage", True),
+            "00:17.0": Expect("storage", True, OVERRIDE),  # [storage] was ids
             "01:00.0": Expect("nic", True, groups=(1,)),  # I350 dual port behind the x16 root port
             "02:00.0": Expect("nic", True, OVERRIDE, groups=(15,)),  # I210 8086:1533 twice
             "03:00.0": Expect("nic", True, OVERRIDE, groups=(16,)),
             "06:00.0": Expect("gpu", True, groups=(17,)),
-            "07:00.0": Expect("storage", True, groups=(18,)),
+            "07:00.0": Expect("storage", True, OVERRIDE, groups=(18,)),  # [storage] was ids
         },
     ),
     Machine(
@@ -152,8 +198,13 @@ MACHINES = [
         candidates={
             "00:1a.0": Expect("usb", True, groups=(23,)),
             "00:1d.0": Expect("usb", True, groups=(26,)),
-            "02:00.0": Expect("storage", True, groups=(30,)),
-            "03:00.0": Expect("nic", True, groups=(31,)),  # 4 ports, one id, one slot: ids is safe
+            # [alone] the PCH SATA behind the LPC bridge 00:1f.0, which shares its group and blocks
+            "00:1f.2": Expect("storage", False, OVERRIDE, blockers=("00:1f.0",), groups=(28,)),
+            # [alone] iLO's Matrox VGA and USB behind its system peripheral 01:00.0: one group, blocked
+            "01:00.1": Expect("gpu", False, blockers=("01:00.0", "01:00.2", "01:00.4"), groups=(29,)),
+            "01:00.4": Expect("usb", False, blockers=("01:00.0", "01:00.1", "01:00.2"), groups=(29,)),
+            "02:00.0": Expect("storage", True, OVERRIDE, groups=(30,)),  # [storage] was ids
+            "03:00.0": Expect("nic", True, groups=(31,)),  # 4 ports, one id, one group: ids is safe
             "04:00.0": Expect("nic", True, groups=(32,)),
         },
     ),
@@ -162,14 +213,24 @@ MACHINES = [
         devices=67,
         groups=40,
         candidates={
-            "01:00.0": Expect("usb", False, blockers=("04:00.0", "05:00.0", "06:00.0"), groups=(13,)),
+            # [storage][bridge] chipset USB 01:00.0 + SATA .1, without the bridge .2: by address (was ids)
+            "01:00.0": Expect(
+                "usb", False, OVERRIDE, blockers=("04:00.0", "05:00.0", "06:00.0"), groups=(13,)
+            ),
             "04:00.0": Expect("nic", False, OVERRIDE, blockers=("01:00.0", "01:00.1", "05:00.0", "06:00.0")),
             "05:00.0": Expect("nic", False, blockers=("01:00.0", "01:00.1", "04:00.0", "06:00.0")),
             "06:00.0": Expect("nic", False, OVERRIDE, blockers=("01:00.0", "01:00.1", "04:00.0", "05:00.0")),
             "08:00.0": Expect("gpu", True, groups=(14,)),  # GTX 1080 on die 0
-            "41:00.0": Expect("storage", True, groups=(32,)),
+            # [alone] die 0's CPU USB, SATA and HD audio behind dummy functions, each in its own group;
+            # the USB and SATA ids repeat on die 1 (44:00.3, 45:00.2), so by address.
+            "09:00.3": Expect("usb", True, OVERRIDE, groups=(17,)),
+            "0a:00.2": Expect("storage", True, OVERRIDE, groups=(19,)),
+            "0a:00.3": Expect("audio", True, groups=(20,)),
+            "41:00.0": Expect("storage", True, OVERRIDE, groups=(32,)),  # [storage] was ids
             "42:00.0": Expect("usb", True, groups=(33,)),
             "43:00.0": Expect("gpu", True, groups=(34,)),  # GTX 1060 on die 1
+            "44:00.3": Expect("usb", True, OVERRIDE, groups=(37,)),  # [alone] die 1's CPU USB
+            "45:00.2": Expect("storage", True, OVERRIDE, groups=(39,)),  # [alone] die 1's SATA
         },
     ),
     Machine(
@@ -179,7 +240,10 @@ MACHINES = [
         candidates={
             "00:02.0": Expect("gpu", True, groups=(2,)),
             "00:14.0": Expect("usb", True, groups=(3,)),
-            "00:17.0": Expect("storage", True),
+            "00:17.0": Expect("storage", True, OVERRIDE),  # [storage] was ids
+            # [alone][audio] PCH HD audio behind the LPC bridge: blocked by the LPC, PMC and SMBus
+            "00:1f.3": Expect("audio", False, blockers=("00:1f.0", "00:1f.2", "00:1f.4"), groups=(10,)),
+            "00:1f.6": Expect("nic", True, groups=(11,)),  # [alone] the I219-V, in its own group
             "01:00.0": Expect("gpu", True, groups=(1,)),
             "03:00.0": Expect("usb", True, groups=(12,)),
             "04:00.0": Expect("nic", True, groups=(13,)),
@@ -193,11 +257,15 @@ MACHINES = [
         candidates={
             "00:02.0": Expect("gpu", True, groups=(0,)),
             "00:14.0": Expect("usb", True, groups=(3,)),
-            "00:17.0": Expect("storage", True),
+            "00:17.0": Expect("storage", True, OVERRIDE),  # [storage] was ids
+            "00:1f.3": Expect(
+                "audio", False, blockers=("00:1f.0", "00:1f.2", "00:1f.4"), groups=(10,)
+            ),  # [alone]
+            "00:1f.6": Expect("nic", True, groups=(11,)),  # [alone] the I219-V
             "01:00.0": Expect("gpu", True, groups=(2,)),
             "03:00.0": Expect("nic", True, groups=(12,)),
             "04:00.0": Expect("nic", True, groups=(13,)),
-            "05:00.0": Expect("storage", True, groups=(14,)),
+            "05:00.0": Expect("storage", True, OVERRIDE, groups=(14,)),  # [storage] was ids
         },
     ),
     Machine(
@@ -206,13 +274,17 @@ MACHINES = [
         groups=36,
         candidates={
             "00:02.0": Expect("gpu", True, groups=(3,)),
-            "00:0e.0": Expect("storage", True, groups=(6,)),  # VMD RAID (0104)
+            "00:0e.0": Expect("storage", True, OVERRIDE, groups=(6,)),  # VMD RAID (0104); [storage] was ids
             "00:14.0": Expect("usb", True, groups=(7,)),
-            "00:17.0": Expect("storage", True, groups=(10,)),
-            "03:00.0": Expect("gpu", True, groups=(21, 22)),
+            "00:17.0": Expect("storage", True, OVERRIDE, groups=(10,)),  # [storage] was ids
+            "00:1f.3": Expect(
+                "audio", False, blockers=("00:1f.0", "00:1f.4", "00:1f.5"), groups=(18,)
+            ),  # [alone]
+            "03:00.0": Expect("gpu", True, groups=(21,)),  # [split] RX 6700 XT audio in group 22 (was 21+22)
+            "03:00.1": Expect("audio", True, groups=(22,)),
             "04:00.0": Expect("gpu", True, groups=(23,)),
-            "05:00.0": Expect("storage", True, groups=(24,)),
-            "06:00.0": Expect("storage", True, groups=(25,)),
+            "05:00.0": Expect("storage", True, OVERRIDE, groups=(24,)),  # [storage] was ids
+            "06:00.0": Expect("storage", True, OVERRIDE, groups=(25,)),  # [storage] was ids
             "08:00.0": Expect("nic", True, groups=(26,)),
             "09:00.0": Expect("nic", True, groups=(27,)),
             "0a:00.0": Expect("nic", True, groups=(28,)),
@@ -321,7 +393,9 @@ def test_b550_gigabyte_rx550_in_the_chipset_group(listing_host: ListingHost) -> 
     assert len(_members(host, 15)) == 8
     big = next(c for c in find_candidates(host) if c.device == "0000:08:00.0")
     assert _device(host, "0000:08:00.0").device_id == "73a5"
-    assert big.functions == ("0000:08:00.0", "0000:08:00.1")
+    # [split] its HDMI audio sits in group 19 of its own: offered with it, not passed as one unit
+    assert big.functions == ("0000:08:00.0",)
+    assert big.companions == ("0000:08:00.1",)
 
 
 def test_x399_two_dies_two_gpus(listing_host: ListingHost) -> None:

@@ -66,7 +66,8 @@ def traced_scan(root: HostRoot) -> tuple[HostModel, list[str]]:
     finally:
         _opened = None
     prefix = str(root.path).rstrip("/") + "/"
-    return model, sorted({p[len(prefix) :] for p in opened if p.startswith(prefix) and os.path.lexists(p)})
+    files = {p for p in opened if p.startswith(prefix) and os.path.lexists(p) and not os.path.isdir(p)}
+    return model, sorted(p[len(prefix) :] for p in files)  # folders are opened to list them
 
 
 @dataclass(repr=False)

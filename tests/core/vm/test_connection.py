@@ -16,6 +16,7 @@ from vfiodeck.core.vm.connection import (
     Hypervisor,
     is_remote,
     open_connection,
+    talks_to_a_daemon,
 )
 from vfiodeck.core.vm.errors import (
     ConnectionFailedError,
@@ -154,6 +155,8 @@ def test_remote_uris_are_told_apart() -> None:
     assert is_remote("qemu://host/system")
     assert not is_remote("qemu:///system")
     assert not is_remote(URI)
+    assert talks_to_a_daemon("qemu:///system")
+    assert not talks_to_a_daemon(URI)
 
 
 def test_an_open_that_hangs_gives_up(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import dataclasses
-import tarfile
 from pathlib import Path
 
 import pytest
@@ -47,24 +46,9 @@ def b550m(tmp_path_factory: pytest.TempPathFactory) -> HostModel:
 
 
 @pytest.fixture(scope="module")
-def xeon_root(tmp_path_factory: pytest.TempPathFactory) -> HostRoot:
-    dest = tmp_path_factory.mktemp("xeon")
-    with tarfile.open(XEON) as tar:
-        # Only what read_resources looks at: the whole capture takes seconds to unpack.
-        wanted = [
-            m
-            for m in tar.getmembers()
-            if m.name.endswith("/proc/meminfo") or "/sys/kernel/mm/hugepages/" in m.name
-        ]
-        tar.extractall(dest, members=wanted, filter="tar")
-    return HostRoot(dest / "32intel64-2p8co2t+8ve")
-
-
-@pytest.fixture(scope="module")
-def demo_root() -> HostRoot:
-    from vfiodeck.resources import demo_host_path
-
-    return HostRoot.open(demo_host_path())
+def xeon_root() -> HostRoot:
+    # Unpacked by the same safe extractor as --root (once per process).
+    return HostRoot.open(XEON)
 
 
 def domain_xml(name: str, *addresses: str, ids: dict[str, str] | None = None, extra: str = "") -> str:

@@ -11,6 +11,7 @@ import libvirt
 import psutil
 import pytest
 
+from vfiodeck.core.host.root import HostRoot
 from vfiodeck.core.vm.connection import Hypervisor
 from vfiodeck.core.vm.errors import ConnectionLostError
 from vfiodeck.core.vm.stats import (
@@ -22,6 +23,7 @@ from vfiodeck.core.vm.stats import (
     domain_rates,
     host_core_percent,
     interrupt_rates,
+    live_data_available,
     parse_vfio_interrupts,
     rates,
     sample_from_record,
@@ -259,7 +261,16 @@ def test_sample_interrupts_reads_under_a_root(tmp_path: Path) -> None:
     sample = sample_interrupts(tmp_path, clock=lambda: 7.0)
     assert sample.timestamp == 7.0
     assert sample.per_device() == {"0000:03:00.0": 19288201}
-    assert sample_interrupts(tmp_path / "missing").irqs == ()
+    missing = sample_interrupts(tmp_path / "missing")
+    assert missing.irqs == ()
+    assert missing.problem == "proc/interrupts: not there"
+    assert sample_interrupts(HostRoot(tmp_path)).per_device() == {"0000:03:00.0": 19288201}
+
+
+def test_live_data_only_for_the_live_host(tmp_path: Path) -> None:
+    assert live_data_available(None)
+    assert live_data_available(HostRoot.live_host())
+    assert not live_data_available(HostRoot(tmp_path))
 
 
 # -- real getAllDomainStats records (QEMU under libvirt's embedded driver, captured here) -----------

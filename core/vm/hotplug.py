@@ -1,6 +1,15 @@
-"""Hot-plug: a PCI function passed to (or taken from) a running VM now and at its next start, with
-``attachDeviceFlags``/``detachDeviceFlags`` and ``AFFECT_LIVE | AFFECT_CONFIG``. All or nothing: a
-refusal part-way takes back what was already plugged, and libvirt's reason is said in words."""
+"""Hot-plug: PCI functions passed to (or taken from) a running VM now and at its next start.
+
+API (blocking libvirt calls: run on a worker):
+- ``hotplug(hv, name, change, attach, *, host=None, what="", history=None) -> HistoryEntry | None``:
+  check that ``name`` is still ``change.old_xml`` (else ``DefinitionChangedError`` with the diff),
+  plug (or unplug) each of ``change.addresses`` with ``attachDeviceFlags``/``detachDeviceFlags`` and
+  ``AFFECT_LIVE | AFFECT_CONFIG``, then define ``change.new_xml`` (the same devices plus their
+  recorded ids). All or nothing: a refusal part-way takes back what was already plugged, and
+  ``HotplugRefusedError`` says libvirt's reason in words. With ``host`` the change is recorded in the
+  definition history (its undo restores the definition, not the live state).
+- ``hostdev_xml(address)``, ``explain(err, attach)``.
+"""
 
 from __future__ import annotations
 
@@ -8,12 +17,10 @@ import logging
 
 import libvirt
 
-from vfiodeck.core.plan.assign import XmlChange
 from vfiodeck.core.text import split_pci_address
 from vfiodeck.core.vm.connection import Hypervisor
-from vfiodeck.core.vm.domainxml import diff
-from vfiodeck.core.vm.errors import VmError
-from vfiodeck.core.vm.history import DefinitionChangedError
+from vfiodeck.core.vm.errors import VmError, translate
+from vfiodeck.core.vm.history import History, HistoryEntry, XmlChange, check_unchanged, record
 
 log = logging.getLogger(__name__)
 FLAGS = libvirt.VIR_DOMAIN_AFFECT_LIVE | libvirt.VIR_DOMAIN_AFFECT_CONFIG
@@ -48,19 +55,24 @@ def explain(err: libvirt.libvirtError, attach: bool) -> str:
         )
     if "timeout" in text or "guest" in text or "agent" in text:
         return f"The guest did not answer, so the device was not {verb} it. Is its OS up?"
-    return f"libvirt refused: the device can't be {verb} the running VM."
+    return f"libvirt refused: the device can't be {verb} the running VM ({translate(err)})."
 
 
-def hotplug(hv: Hypervisor, name: str, change: XmlChange, attach: bool) -> None:
-    """Plug (or unplug) ``change.addresses`` live and in the definition, then write the rest of the
-    change (recorded device ids) into the definition. Blocking."""
-    current = hv.inactive_xml(name)
-    if current != change.old_xml:
-        text = diff(change.old_xml, current, f"{name}.xml")
-        raise DefinitionChangedError(
-            f"“{name}” was changed outside VFIO Deck since the preview: nothing was done.", text
-        )
-    dom = hv.conn.lookupByName(name)
+def hotplug(
+    hv: Hypervisor,
+    name: str,
+    change: XmlChange,
+    attach: bool,
+    *,
+    host: str | None = None,
+    what: str = "",
+    history: History | None = None,
+) -> HistoryEntry | None:
+    check_unchanged(hv, name, change.old_xml, "plugged" if attach else "unplugged")
+    try:
+        dom = hv.conn.lookupByName(name)
+    except libvirt.libvirtError as err:
+        raise translate(err, domain=name) from err
     plug, unplug = (dom.attachDeviceFlags, dom.detachDeviceFlags)
     if not attach:
         plug, unplug = unplug, plug
@@ -76,4 +88,7 @@ def hotplug(hv: Hypervisor, name: str, change: XmlChange, attach: bool) -> None:
             except libvirt.libvirtError:
                 log.warning("could not take back %s from %s", address, name)
         raise HotplugRefusedError(explain(err, attach), detail=str(err), code=err.get_error_code()) from err
-    hv.define(change.new_xml)  # the same devices plus their recorded ids
+    hv.define(change.new_xml)
+    if host is None:
+        return None
+    return record(hv, name, change.old_xml, host=host, what=what, history=history)
