@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from vfiodeck.core.checks.iommu import GROUPS_DIR as IOMMU_GROUPS_DIR
 from vfiodeck.core.checks.readiness import assess
 from vfiodeck.core.checks.run import check_to_dict
 from vfiodeck.core.checks.text import checklist_lines
@@ -167,7 +168,10 @@ def text_report(host: HostModel, root: HostRoot) -> str:
     lines = [f"VFIO Deck report for {host.source}", ""]
     lines += _topology_lines(host)
     lines.append("")
-    if not host.iommu.enabled:
+    if not host.iommu.enabled and not Reader(root).isdir(IOMMU_GROUPS_DIR):
+        # Nothing captured is not "off": the readiness check says unknown too.
+        lines += [f"IOMMU: unknown ({IOMMU_GROUPS_DIR} is not in this capture)", ""]
+    elif not host.iommu.enabled:
         lines += [
             "IOMMU: off (no IOMMU groups). Nothing can be passed through until it is on:",
             "  turn on Intel VT-d or AMD IOMMU/AMD-Vi in the firmware setup,",

@@ -32,7 +32,10 @@ ALLOW = (
     "proc/cpuinfo",
     "proc/meminfo",
     "proc/interrupts",
-    "proc/iomem",  # boot framebuffer inside a GPU BAR (addresses read as 0 for a normal user)
+    "proc/swaps",
+    "proc/net/route",
+    "proc/net/ipv6_route",
+    "proc/iomem",  # boot framebuffer inside a GPU BAR (addresses read as 0 for a normal user); rewritten
     "proc/version",
     "proc/sys/kernel/osrelease",
     "sys/firmware/acpi/tables/*",  # names only (DMAR, IVRS): the tables' bytes are not taken
@@ -96,6 +99,37 @@ ALLOW = (
     "etc/booster.yaml",
     "etc/kernelstub/configuration",
 )
+
+# The host-in-use guard's classes: (class folder, files of each device, entry prefixes kept by name).
+HOST_USE_CLASSES = (
+    ("sys/block", ("dm/name", "dm/uuid"), ()),
+    ("sys/class/block", (), ()),
+    ("sys/class/net", (), ("lower_",)),
+    ("sys/class/drm", ("status",), ("device",)),
+    ("sys/class/input", ("name",), ("mouse",)),
+)
+_KEPT_MOUNT_OPTIONS = ("ro", "rw")
+
+
+def rewrite_mounts(data: bytes) -> bytes:
+    """``/proc/mounts`` without what could hold a secret: mount options (a CIFS password, a key
+    file) become just ro/rw, and a source that is not a device path becomes "none"."""
+    lines = []
+    for line in data.decode("utf-8", "replace").splitlines():
+        fields = line.split()
+        if len(fields) < 4:
+            continue
+        source = fields[0] if fields[0].startswith("/dev/") else "none"
+        mode = next((o for o in fields[3].split(",") if o in _KEPT_MOUNT_OPTIONS), "rw")
+        lines.append(f"{source} {fields[1]} {fields[2]} {mode} 0 0")
+    return ("\n".join(lines) + "\n").encode() if lines else b""
+
+
+def rewrite_iomem(data: bytes) -> bytes:
+    """``/proc/iomem`` without the kernel image's own ranges (they give away its physical address)."""
+    kept = [line for line in data.decode("utf-8", "replace").splitlines() if " : Kernel " not in line]
+    return ("\n".join(kept) + "\n").encode() if kept else b""
+
 
 # What each PCI device folder contributes (files, then links that keep their targets).
 PCI_FILES = (
@@ -203,9 +237,12 @@ class _Collector:
     def add_filtered(self, rel: str, prefix: str) -> None:
         """Only the lines that start with ``prefix``, from a file read whole (up to 64 MiB)."""
         try:
-            with open(self._abs(rel), "rb") as fh:
-                data = fh.read(MAX_TOTAL_BYTES)
-        except OSError:
+            fd = open_regular(self._abs(rel), self.root.confine)
+            try:
+                data = read_head(fd, MAX_TOTAL_BYTES)
+            finally:
+                os.close(fd)
+        except (OSError, RefusedError):
             return
         wanted = prefix.encode()
         kept = b"".join(line for line in data.splitlines(keepends=True) if line.startswith(wanted))
@@ -232,16 +269,108 @@ class _Collector:
             if os.path.isdir(target):
                 # A link to a directory (e.g. sys/class/iommu/dmar0): keep the link, capture nothing below.
                 return
-            self.add_file(os.path.relpath(target, self.root_real))
+            real = os.path.relpath(target, self.root_real)
+            self.add_file(real, presence_only=real.endswith(PRESENCE_ONLY_SUFFIXES))
         elif os.path.isdir(path):
             self.add_dir(rel)
-        else:
+        else:  # a file, or something that add_file refuses (FIFO, device) without opening it blocking
             prefix = FILTERED.get(os.path.basename(rel))
             if prefix is not None:
                 self.add_filtered(rel, prefix)
                 return
             presence = rel.endswith(PRESENCE_ONLY_SUFFIXES) or rel.startswith(PRESENCE_ONLY_DIRS)
             self.add_file(rel, presence_only=presence)
+
+    def add_text(self, rel: str, content: bytes) -> None:
+        """A file whose content was rewritten on the way in (secrets dropped)."""
+        if rel in self.members:
+            return
+        info = tarfile.TarInfo(rel)
+        info.size = len(content)
+        info.mode = 0o444
+        self.total += len(content)
+        self.members[rel] = info
+        self.data[rel] = content
+
+    def _read(self, rel: str) -> bytes | None:
+        try:
+            with open(self._abs(rel), "rb") as fh:
+                return fh.read(MAX_FILE_BYTES)
+        except OSError:
+            return None
+
+    def add_rewritten_proc(self) -> None:
+        mounts = self._read("proc/mounts")
+        if mounts is not None:
+            self.add_text("proc/mounts", rewrite_mounts(mounts))
+        iomem = self._read("proc/iomem")
+        if iomem is not None:
+            self.add_text("proc/iomem", rewrite_iomem(iomem))
+
+    def _real_rel(self, rel: str) -> str | None:
+        """Where a link under the root really leads, relative to the root; None outside it."""
+        target = os.path.realpath(self._abs(rel))
+        if not is_inside(target, self.root_real) or target == self.root_real or not os.path.isdir(target):
+            return None
+        return os.path.relpath(target, self.root_real)
+
+    def _add_entries(
+        self, directory: str, names: tuple[str, ...] = (), prefixes: tuple[str, ...] = ()
+    ) -> None:
+        """Files ``names`` of ``directory``, and its entries starting with ``prefixes`` (links or
+        empty folders: only their names matter)."""
+        self.add_dir(directory)
+        for name in names:
+            if os.path.isfile(self._abs(f"{directory}/{name}")):
+                self.add_file(f"{directory}/{name}")
+        if not prefixes:
+            return
+        try:
+            entries = sorted(os.listdir(self._abs(directory)))
+        except OSError:
+            return
+        for entry in entries:
+            if not entry.startswith(prefixes):
+                continue
+            rel = f"{directory}/{entry}"
+            if os.path.islink(self._abs(rel)):
+                self.add_link(rel)
+            elif os.path.isdir(self._abs(rel)):
+                self.add_dir(rel)
+
+    def add_class_devices(self) -> None:
+        """What the host-in-use guard reads: block topology, NICs, DRM connectors, input devices."""
+        for cls, names, prefixes in HOST_USE_CLASSES:
+            try:
+                entries = sorted(os.listdir(self._abs(cls)))
+            except OSError:
+                continue
+            for entry in entries:
+                link = f"{cls}/{entry}"
+                if not os.path.islink(self._abs(link)):
+                    continue
+                self.add_link(link)
+                real = self._real_rel(link)
+                if real is None:
+                    continue
+                self._add_entries(real, names, prefixes)
+                for sub in ("holders", "slaves"):
+                    if cls == "sys/block" and os.path.isdir(self._abs(f"{real}/{sub}")):
+                        self._add_entries(f"{real}/{sub}", prefixes=("",))
+                if cls == "sys/block":
+                    self._add_partitions(real, entry)
+                if cls == "sys/class/input":
+                    self._add_entries(f"{real}/capabilities", ("key", "rel", "ev"))
+
+    def _add_partitions(self, disk_dir: str, disk: str) -> None:
+        try:
+            entries = sorted(os.listdir(self._abs(disk_dir)))
+        except OSError:
+            return
+        for entry in entries:
+            holders = f"{disk_dir}/{entry}/holders"
+            if entry.startswith(disk) and os.path.isdir(self._abs(holders)):
+                self._add_entries(holders, prefixes=("",))
 
     def add_pci_devices(self) -> None:
         devices = self._abs("sys/bus/pci/devices")
@@ -268,10 +397,12 @@ class _Collector:
 
     def collect(self) -> None:
         root_path = str(self.root.path)
+        self.add_rewritten_proc()  # first: the allow-list must not add the raw text of these
         for pattern in ALLOW:
             for match in sorted(glob.glob(os.path.join(glob.escape(root_path), pattern))):
                 self.add_path(os.path.relpath(match, root_path))
         self.add_pci_devices()
+        self.add_class_devices()
 
 
 _COMPRESSION = (

@@ -11,7 +11,7 @@ from html import escape
 from PySide6.QtWidgets import QTextBrowser, QWidget
 
 from vfiodeck.core.host.candidates import device_kind
-from vfiodeck.core.host.model import Bar, BindingMethod, Candidate, HostModel, PciDevice
+from vfiodeck.core.host.model import Bar, BindingMethod, Candidate, HostModel, HostUse, PciDevice
 from vfiodeck.core.host.pci import address_key
 from vfiodeck.core.text import device_name, short_address, size_text
 
@@ -110,21 +110,39 @@ def _group_section(host: HostModel, dev: PciDevice, candidates: tuple[Candidate,
     ]
 
 
+def _host_use_lines(uses: list[HostUse]) -> list[str]:
+    """What the running host would lose: one line per use, its evidence escaped."""
+    if not uses:
+        return []
+    rows = "".join(
+        f"<li>{escape(short_address(u.address))}: {escape(u.what.value.replace('-', ' '))}"
+        f" ({escape(u.detail)})</li>"
+        for u in uses
+    )
+    return [f"<h4>Used by the host</h4><p>Passing this takes it from the running host:</p><ul>{rows}</ul>"]
+
+
 def _verdict_section(host: HostModel, dev: PciDevice, candidates: tuple[Candidate, ...]) -> list[str]:
     cand = _candidate_for(candidates, dev.address)
     if cand is None:
         if dev.is_bridge:
             return ["<h4>Verdict</h4><p>A bridge: it is never passed to a VM and never blocks one.</p>"]
         return [
-            "<h4>Verdict</h4><p>Not a passthrough candidate (VFIO Deck passes GPUs, network, USB and "
-            "storage controllers).</p>"
-        ]
+            "<h4>Verdict</h4><p>Not a passthrough candidate (VFIO Deck passes GPUs, network, USB, "
+            "storage and audio controllers).</p>"
+        ] + _host_use_lines([u for u in host.host_uses if u.address == dev.address])
     parts = ["<h4>Verdict</h4>"]
     if cand.device != dev.address:
         parts.append(
             f"<p>This is a function of {escape(short_address(cand.device))}; they go to a VM together.</p>"
         )
     parts.append(f"<p>{escape(cand.verdict)}.</p>")
+    parts += _host_use_lines(list(cand.host_uses))
+    if cand.companions:
+        parts.append(
+            f"<p>Offered with it (each in a group of its own): "
+            f"{escape(', '.join(map(short_address, cand.companions)))}.</p>"
+        )
     if len(cand.functions) > 1:
         parts.append(
             f"<p>Functions passed together: {escape(', '.join(map(short_address, cand.functions)))}.</p>"

@@ -39,6 +39,7 @@ def run(args: argparse.Namespace) -> int:
     from vfiodeck.core.host.root import HostRoot
     from vfiodeck.core.host.scan import scan_host
     from vfiodeck.core.host.sysfs import Reader
+    from vfiodeck.core.text import safe_text
 
     root = HostRoot.open(args.root)
     host = scan_host(root)
@@ -47,5 +48,5 @@ def run(args: argparse.Namespace) -> int:
         json.dump(check_json(readiness), sys.stdout, indent=2)
         sys.stdout.write("\n")
     else:
-        sys.stdout.write(checklist_text(readiness, host.source))
+        sys.stdout.write(safe_text(checklist_text(readiness, host.source)))
     return 1 if readiness.failed else 0

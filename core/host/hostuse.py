@@ -11,6 +11,7 @@ A device is named by the PCI function nearest to it in its sysfs path.
 
 from __future__ import annotations
 
+from vfiodeck.core.host.iomem import IOMEM, parse_iomem
 from vfiodeck.core.host.model import HostUse, HostUseKind, PciDevice
 from vfiodeck.core.host.pci import address_key, parse_address
 from vfiodeck.core.host.sysfs import Reader
@@ -19,7 +20,6 @@ MOUNTS = "proc/mounts"
 SWAPS = "proc/swaps"
 ROUTE = "proc/net/route"
 ROUTE6 = "proc/net/ipv6_route"
-IOMEM = "proc/iomem"
 BLOCK = "sys/block"
 CLASS_BLOCK = "sys/class/block"
 CLASS_NET = "sys/class/net"
@@ -181,43 +181,23 @@ def _display(reader: Reader, devices: tuple[PciDevice, ...]) -> list[HostUse]:
     return uses
 
 
-def _iomem(text: str) -> list[tuple[int, int, int, str]]:
-    """(depth, start, end, name) per line; zeroed ranges (a non-root read) are skipped."""
-    rows = []
-    for line in text.splitlines():
-        body = line.lstrip(" ")
-        span, sep, name = body.partition(" : ")
-        start_text, dash, end_text = span.partition("-")
-        if not sep or not dash:
-            continue
-        try:
-            start, end = int(start_text, 16), int(end_text, 16)
-        except ValueError:
-            continue
-        if start or end:
-            rows.append(((len(line) - len(body)) // 2, start, end, name.strip()))
-    return rows
-
-
 def _framebuffers(reader: Reader, devices: tuple[PciDevice, ...]) -> list[HostUse]:
+    """A boot framebuffer nested in a device's range; a normal user's read shows every address as
+    0, but the nesting still names the device."""
     uses = []
-    parents: list[str] = []
-    for depth, start, end, name in _iomem(reader.text(IOMEM) or ""):
-        del parents[depth:]
-        parents.append(name)
-        if name not in FRAMEBUFFERS:
+    for region in parse_iomem(reader.text(IOMEM) or ""):
+        if region.name not in FRAMEBUFFERS:
             continue
-        owner = next((a for a in (parse_address(p) for p in reversed(parents[:-1])) if a), None)
-        if owner is None:
+        owner = region.pci_owner()
+        known = bool(region.start or region.end)
+        if owner is None and known:
             owner = next(
-                (d.address for d in devices for bar in d.bars if bar.start <= start <= bar.end), None
+                (d.address for d in devices for bar in d.bars if bar.start <= region.start <= bar.end), None
             )
-        if owner is not None:
-            uses.append(
-                HostUse(
-                    owner, HostUseKind.DISPLAY, f"{name} framebuffer at {start:#x}-{end:#x} in /proc/iomem"
-                )
-            )
+        if owner is None:
+            continue
+        where = f" at {region.start:#x}-{region.end:#x}" if known else ""
+        uses.append(HostUse(owner, HostUseKind.DISPLAY, f"{region.name} framebuffer{where} in /proc/iomem"))
     return uses
 
 
@@ -309,5 +289,5 @@ def find_host_uses(reader: Reader, devices: tuple[PciDevice, ...]) -> tuple[Host
     )
     unique = list(dict.fromkeys(uses))
     order = list(HostUseKind)
-    unique.sort(key=lambda u: (address_key(u.address), order.index(u.what), u.detail))
+    unique.sort(key=lambda u: (address_key(u.address), order.index(u.what)))  # stable: discovery order
     return tuple(unique)

@@ -92,6 +92,21 @@ def read_fd(fd: int, limit: int) -> bytes:
     return b"".join(chunks)
 
 
+def confine_of(root: str | os.PathLike[str]) -> str | None:
+    """What to confine reads under ``root`` to: its real path, or None for the live host's /."""
+    real = os.path.realpath(root)
+    return None if real == "/" else real
+
+
+def read_text(root: str | os.PathLike[str], rel: str, limit: int | None = None) -> str:
+    """The text of ``root/rel`` (undecodable bytes replaced), read as ``read_file`` reads;
+    OSError or RefusedError when it cannot be."""
+    data = read_file(
+        os.path.join(root, rel), confine_of(root), limit if limit is not None else limit_for(rel)
+    )
+    return data.decode("utf-8", "replace")
+
+
 def read_file(path: str, confine: str | None, limit: int, *, nofollow: bool = False) -> bytes:
     fd = open_regular(path, confine, nofollow=nofollow)
     try:

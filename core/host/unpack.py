@@ -21,6 +21,7 @@ import gzip
 import io
 import lzma
 import os
+import stat
 import tarfile
 import zlib
 from dataclasses import dataclass
@@ -235,7 +236,7 @@ def unpack(path: Path, dest: str) -> UnpackStats:
     The caller removes ``dest`` on failure."""
     stats = UnpackStats()
     links: list[tuple[list[str], str]] = []
-    with open(path, "rb") as raw, _decoder(raw) as decoded:
+    with _open_archive(path) as raw, _decoder(raw) as decoded:
         stream = _Bounded(decoded)
         tar = _open_tar(stream)
         tree = _Tree(dest)
@@ -248,6 +249,16 @@ def unpack(path: Path, dest: str) -> UnpackStats:
         finally:
             tree.close()
     return stats
+
+
+def _open_archive(path: Path) -> BinaryIO:
+    """The file, opened without blocking (it may have become a FIFO since it was looked at)."""
+    fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC)
+    if not stat.S_ISREG(os.fstat(fd).st_mode):
+        os.close(fd)
+        raise UnpackError("not a regular file")
+    os.set_blocking(fd, True)
+    return os.fdopen(fd, "rb")
 
 
 def _open_tar(stream: _Bounded) -> tarfile.TarFile:

@@ -18,6 +18,7 @@ from lxml import etree
 from vfiodeck.core.errors import VfioDeckError
 from vfiodeck.core.text import parse_cpulist
 from vfiodeck.core.vm import lossless
+from vfiodeck.core.vm.doctype import has_internal_subset
 from vfiodeck.core.vm.domainedit import _VD, DomainEdits, _Element, _int
 from vfiodeck.core.vm.domainedit import VFIODECK_NS as VFIODECK_NS
 from vfiodeck.core.vm.domainedit import pci_address_of as pci_address_of
@@ -104,6 +105,10 @@ class DomainXml(DomainEdits):
                 raise DomainXmlError(f"not valid XML: not UTF-8 text (byte {exc.start})") from exc
         if not text.strip():
             raise DomainXmlError("not valid XML: the text is empty")
+        if has_internal_subset(text):
+            raise DomainXmlError(
+                "not a libvirt domain: it declares a DOCTYPE internal subset, which libvirt never writes"
+            )
         try:
             root = etree.fromstring(text.encode("utf-8"), etree.XMLParser(**_PARSER_OPTIONS))
         except etree.XMLSyntaxError as exc:

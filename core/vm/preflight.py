@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 from vfiodeck.core.host.model import HostModel, PciDevice, ProblemKind
 from vfiodeck.core.host.root import HostRoot
 from vfiodeck.core.host.sysfs import Reader
-from vfiodeck.core.text import device_label, kib_text, size_text
+from vfiodeck.core.text import device_label, is_digits, kib_text, size_text
 from vfiodeck.core.vm.domainxml import DomainXml, DomainXmlError
 from vfiodeck.core.vm.errors import InvalidDomainXmlError
 from vfiodeck.core.vm.firmware import find_firmware
@@ -96,7 +96,7 @@ def _meminfo_available(text: str | None) -> int | None:
         key, _, rest = line.partition(":")
         if key == "MemAvailable":
             parts = rest.split()
-            return int(parts[0]) if parts and parts[0].isdigit() else None
+            return int(parts[0]) if parts and is_digits(parts[0]) else None
     return None
 
 
@@ -104,7 +104,7 @@ def _free_in(reader: Reader, folder: str) -> dict[int, int]:
     free: dict[int, int] = {}
     for name in reader.listdir(folder):
         size = name.removeprefix("hugepages-").removesuffix("kB")
-        count = reader.integer(f"{folder}/{name}/free_hugepages") if size.isdigit() else None
+        count = reader.integer(f"{folder}/{name}/free_hugepages") if is_digits(size) else None
         if count is not None:
             free[int(size)] = count
     return free

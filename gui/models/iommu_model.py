@@ -22,7 +22,7 @@ from PySide6.QtCore import (
 from PySide6.QtGui import QBrush, QColor, QIcon
 
 from vfiodeck.core.host.candidates import device_kind
-from vfiodeck.core.host.model import Candidate, HostModel, PciDevice
+from vfiodeck.core.host.model import Candidate, HostModel, HostUse, PciDevice
 from vfiodeck.core.host.pci import address_key
 from vfiodeck.core.text import device_name, short_address
 from vfiodeck.gui.mime import PCI_MIME
@@ -63,6 +63,7 @@ class Badge:
     BRIDGE = "bridge only"
     NO_IOMMU = "IOMMU off"
     UNGROUPED = "not in a group"
+    HOST_USES = "used by the host"
 
 
 BADGE_COLORS = {
@@ -71,6 +72,7 @@ BADGE_COLORS = {
     Badge.BRIDGE: "#607d8b",
     Badge.NO_IOMMU: "#8d6e63",
     Badge.UNGROUPED: "#8d6e63",
+    Badge.HOST_USES: "#e65100",
 }
 
 
@@ -84,6 +86,12 @@ class _Node:
     badge: str | None = None
     note: str = ""  # the verdict column's text
     addresses: tuple[str, ...] = ()
+    uses: tuple[HostUse, ...] = ()  # what the running host needs of this device
+
+
+def uses_phrase(uses: tuple[HostUse, ...]) -> str:
+    """ "root filesystem, default route": what the host would lose, in words."""
+    return ", ".join(dict.fromkeys(u.what.value.replace("-", " ") for u in uses))
 
 
 def badge_for(host: HostModel, candidate: Candidate) -> str:
@@ -137,6 +145,10 @@ class IommuGroupModel(QAbstractItemModel):
 
     def _build(self, host: HostModel, candidates: tuple[Candidate, ...]) -> None:
         by_function = {a: c for c in candidates for a in c.functions}
+        companion_of = {a: c.device for c in candidates for a in c.companions}
+        uses_of: dict[str, list[HostUse]] = {}
+        for use in host.host_uses:
+            uses_of.setdefault(use.address, []).append(use)
         blocked_by: dict[str, list[str]] = {}
         for candidate in candidates:
             for blocker in candidate.blockers:
@@ -163,11 +175,21 @@ class IommuGroupModel(QAbstractItemModel):
                     node.badge = badge_for(host, cand)
                     node.note = node.badge
                     node.addresses = cand.functions
+                    if cand.host_uses:
+                        node.note = f"{Badge.HOST_USES}: {uses_phrase(cand.host_uses)}; {node.badge}"
+                        node.badge = Badge.HOST_USES
+                    if dev.address in companion_of:
+                        node.note += f"; offered with {short_address(companion_of[dev.address])}"
                 elif cand is not None:
                     node.note = f"function of {short_address(cand.device)}"
                 elif dev.is_bridge:
                     node.badge = Badge.BRIDGE
                     node.note = "bridge: never blocks"
+                node.uses = tuple(uses_of.get(dev.address, ()))
+                if node.uses and not (cand is not None and cand.device == dev.address):
+                    node.note = (
+                        node.note + "; " if node.note else ""
+                    ) + f"host uses: {uses_phrase(node.uses)}"
                 if dev.address in blocked_by:
                     names = ", ".join(short_address(a) for a in blocked_by[dev.address])
                     node.note = (node.note + "; " if node.note else "") + f"blocks {names}"
@@ -263,7 +285,7 @@ class IommuGroupModel(QAbstractItemModel):
             return QBrush(QColor(BADGE_COLORS[node.badge]))
         if role == Qt.ItemDataRole.ToolTipRole:
             tip = f"{dev.vendor_name or '?'} {dev.device_name or ''}\n{dev.address}  {dev.class_name or ''}"
-            return plain_tooltip(tip)
+            return plain_tooltip(tip + "".join(f"\nUsed by the host: {u.detail}" for u in node.uses))
         return None
 
     # -- drag --------------------------------------------------------------------------------

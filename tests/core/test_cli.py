@@ -66,6 +66,7 @@ def test_json_contract_on_a_capture(capsys: pytest.CaptureFixture[str]) -> None:
         "numa_node",
         "boot_vga",
         "reset_methods",
+        "capabilities",
     }
     assert out["iommu"] == {"enabled": False, "groups": []}
     for check in out["checks"]:

@@ -34,6 +34,8 @@ def nasty_host(tmp_path: Path) -> Path:
     shutil.copytree(HostRoot.open(DEMO).path, root, symlinks=True)
     cpuinfo = (root / "proc/cpuinfo").read_text()
     (root / "proc/cpuinfo").write_text(cpuinfo.replace("model name\t: ", f"model name\t: {NASTY}", 1))
+    cmdline = (root / "proc/cmdline").read_text().strip()
+    (root / "proc/cmdline").write_text(f"{cmdline} intel_iommu=on{NASTY}\n")
     ids = root / "usr/share/hwdata/pci.ids"
     ids.parent.mkdir(parents=True)
     ids.write_text(f"10de  NVIDIA {NASTY}\n\t1b80  GP104 {NASTY}\n")
@@ -118,3 +120,9 @@ def test_full_disk_is_one_line(json_flag: list[str]) -> None:
 def test_safe(raw: str, shown: str) -> None:
     assert safe(raw) == shown
     assert safe_text("a\n" + raw) == "a\n" + shown.replace("\\x09", "\t")
+
+
+def test_check_text_has_no_terminal_controls(nasty_host: Path) -> None:
+    done = run_cli("check", "--root", str(nasty_host))
+    assert done.returncode in (0, 1), done.stderr
+    assert b"\x1b" not in done.stdout + done.stderr

@@ -47,7 +47,7 @@ def test_bridges_never_block(listing_host: ListingHost) -> None:
     assert _device(host, "0000:00:08.2").class_id == "0604"
     assert sata.isolated
     assert sata.blockers == ()
-    assert sata.verdict.endswith("1 function, group 4 holds only them and 2 bridges")
+    assert sata.verdict.endswith("1 function, group 4 holds only it and 2 bridges")
 
 
 def test_a_non_bridge_in_the_group_blocks(listing_host: ListingHost) -> None:
@@ -194,3 +194,49 @@ def test_live_host_candidates_do_not_crash() -> None:
         if not host.iommu.enabled:
             assert not cand.isolated
             assert cand.verdict.endswith("cannot be judged: the IOMMU is off (no groups)")
+
+
+def test_demo_host_threadripper_verdicts(listing_host: ListingHost) -> None:
+    """The demo host's PCI side is the X399 listing: what a new user sees first."""
+    host = listing_host("x399-asrock")
+    # The CPU's USB controller sits behind a dummy function 0, alone in group 17: the one to give a VM.
+    usb = _candidate(host, "0000:09:00.3")
+    assert (usb.device, usb.functions, usb.group_ids, usb.isolated) == (
+        "0000:09:00.3",
+        ("0000:09:00.3",),
+        (17,),
+        True,
+    )
+    assert "can be passed alone" in usb.verdict
+    sata, audio = _candidate(host, "0000:0a:00.2"), _candidate(host, "0000:0a:00.3")
+    assert (sata.kind.value, sata.isolated, audio.kind.value, audio.isolated) == (
+        "storage",
+        True,
+        "audio",
+        True,
+    )
+    # The chipset's USB: its PCIe bridge function 01:00.2 is neither passed nor bound by id.
+    chipset = _candidate(host, "0000:01:00.0")
+    assert _device(host, "0000:01:00.2").ids == "1022:43b1"
+    assert chipset.functions == ("0000:01:00.0", "0000:01:00.1")
+    assert "1022:43b1" not in chipset.binding.ids
+    assert chipset.binding.method is BindingMethod.DRIVER_OVERRIDE  # 01:00.1 is a SATA controller
+
+
+def test_storage_binds_by_address_and_says_why(listing_host: ListingHost) -> None:
+    nvme = _candidate(listing_host("z690-asus"), "0000:05:00.0")
+    assert nvme.binding.method is BindingMethod.DRIVER_OVERRIDE
+    assert "storage controller" in nvme.binding.reason
+
+
+def test_a_port_split_from_its_twin_binds_by_address(listing_host: ListingHost) -> None:
+    # The Atom's X553: two ports with one id, each in its own group, so two candidates.
+    host = listing_host("atom-c3558")
+    port = _candidate(host, "0000:05:00.0")
+    assert port.binding.reason.startswith("8086:15e4 is also used by 05:00.1")
+
+
+def test_candidates_are_computed_once_per_model(listing_host: ListingHost) -> None:
+    host = listing_host("x399-asrock")
+    assert host.candidates is host.candidates
+    assert host.candidates == find_candidates(host)

@@ -212,3 +212,44 @@ def test_unreadable_root_folder_is_one_line(host: Path) -> None:
     assert done.returncode == 2, done.stderr
     assert "cannot" in done.stderr
     assert len(done.stderr.splitlines()) == 1, done.stderr
+
+
+def test_vm_readers_refuse_fifos_and_links_out(host: Path) -> None:
+    """The VM side reads the same roots (free memory, huge pages, firmware, interrupts)."""
+    from vfiodeck.core.host.sysfs import Reader
+    from vfiodeck.core.vm.firmware import find_firmware
+    from vfiodeck.core.vm.preflight import DomainNeeds, read_resources
+    from vfiodeck.core.vm.stats import sample_interrupts
+
+    _replace(host / "proc/meminfo", lambda p: os.mkfifo(p))
+    _replace(host / "proc/interrupts", lambda p: os.symlink("/dev/zero", p))
+    pages = host / "sys/kernel/mm/hugepages/hugepages-2048kB"
+    pages.mkdir(parents=True, exist_ok=True)
+    _replace(pages / "free_hugepages", lambda p: p.write_text("²\n"))
+    firmware = host / "usr/share/qemu/firmware"
+    firmware.mkdir(parents=True)
+    os.mkfifo(firmware / "50-fifo.json")
+    os.symlink(host.parent / "shadow", firmware / "60-shadow.json")
+    root = HostRoot(host)
+    resources = read_resources(DomainNeeds("vm"), root)
+    assert resources.mem_available_kib is None
+    assert resources.free_hugepages is not None
+    assert 2048 not in resources.free_hugepages
+    assert sample_interrupts(root).irqs == ()
+    reader = Reader(root)
+    assert find_firmware(reader) == []
+    assert sorted(p.path for p in reader.problems) == [
+        "usr/share/qemu/firmware/50-fifo.json",
+        "usr/share/qemu/firmware/60-shadow.json",
+    ]
+    assert not any("$y$" in p.detail for p in reader.problems)
+
+
+def test_empty_root_says_unknown_not_off(tmp_path: Path) -> None:
+    (tmp_path / "sys").mkdir()
+    (tmp_path / "proc").mkdir()
+    done = run_cli("inspect", "--root", str(tmp_path))
+    assert done.returncode == 0
+    assert "IOMMU: unknown" in done.stdout
+    assert "IOMMU: off" not in done.stdout
+    assert "[ ?? ] IOMMU enabled" in done.stdout

@@ -51,6 +51,13 @@ def xeon_root() -> HostRoot:
     return HostRoot.open(XEON)
 
 
+@pytest.fixture(scope="module")
+def demo_root() -> HostRoot:
+    from vfiodeck.resources import demo_host_path
+
+    return HostRoot.open(demo_host_path())
+
+
 def domain_xml(name: str, *addresses: str, ids: dict[str, str] | None = None, extra: str = "") -> str:
     hostdevs = ""
     for addr in addresses:
