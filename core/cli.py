@@ -1,4 +1,5 @@
-"""The command line: ``vfio-deck inspect`` and ``vfio-deck snapshot``, for scripting and bug reports.
+"""The command line: ``vfio-deck inspect``, ``snapshot``, and the host changes (``plan``, ``apply``,
+``undo``, ``history``), for scripting and bug reports.
 
 Without a sub-command ``vfio-deck`` opens the window (see vfiodeck.gui.launcher); the options that
 the window understands (--root, --demo, --connect) are parsed here too so ``--help`` lists them all.
@@ -19,6 +20,10 @@ COMMANDS = {
     "inspect": "inspect",
     "check": "check",
     "snapshot": "snapshot",
+    "plan": "plan",
+    "apply": "apply",
+    "undo": "undo",
+    "history": "history",
 }
 
 
@@ -70,6 +75,11 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--show-domain-editor", metavar="NAME", help="open the VMs page and edit VM NAME's XML (window only)"
     )
+    parser.add_argument(
+        "--show-domain-performance",
+        metavar="NAME",
+        help="open the VMs page on the live graphs of VM NAME (window only)",
+    )
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
 
     inspect = sub.add_parser("inspect", help="print what the host can pass through, and why")
@@ -95,7 +105,44 @@ def build_parser() -> argparse.ArgumentParser:
     snapshot.add_argument(
         "--root", metavar="PATH", default=argparse.SUPPRESS, help="capture this root, not /"
     )
+    _add_host_change_parsers(sub)
     return parser
+
+
+def _add_host_change_parsers(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    root_help = "the host root to change (a directory; default /, the running host)"
+    for name, help_text in (
+        ("plan", "show what apply would write and run, as diffs (writes nothing)"),
+        ("apply", "make the host changes (one journal entry; commands run only on /)"),
+    ):
+        cmd = sub.add_parser(name, help=help_text)
+        cmd.add_argument("--root", metavar="PATH", default=argparse.SUPPRESS, help=root_help)
+        if name == "plan":
+            cmd.add_argument("--json", action="store_true", help="print the plan as JSON (schema 1)")
+        cmd.add_argument("--iommu", action="store_true", help="add the kernel parameters passthrough needs")
+        cmd.add_argument("--bind", metavar="ADDR", action="append", help="bind this candidate to vfio-pci")
+        cmd.add_argument("--unbind", metavar="ADDR", action="append", help="give this candidate back")
+        cmd.add_argument(
+            "--at", choices=("boot", "now"), default="boot", help="at every boot, or now (/ only)"
+        )
+        cmd.add_argument(
+            "--confirm-host-use",
+            metavar="ADDR",
+            action="append",
+            help="bind this candidate although the running host uses it (its disk, display, network)",
+        )
+        cmd.add_argument(
+            "--vfs", metavar="ADDR=N", action="append", help="create N SR-IOV virtual functions on ADDR"
+        )
+        if name == "apply":
+            cmd.add_argument("--yes", action="store_true", help="really change the host")
+    undo = sub.add_parser("undo", help="restore the files of a journal entry (the last one by default)")
+    undo.add_argument("--root", metavar="PATH", default=argparse.SUPPRESS, help=root_help)
+    undo.add_argument("id", nargs="?", metavar="ID", help="journal entry id (see history)")
+    undo.add_argument("--yes", action="store_true", help="really change the host")
+    history = sub.add_parser("history", help="list the recorded host changes")
+    history.add_argument("--root", metavar="PATH", default=argparse.SUPPRESS, help=root_help)
+    history.add_argument("--json", action="store_true", help="print the entries as JSON")
 
 
 # Writing the output failed (``> /dev/full``, a full disk or quota, a vanished terminal). Files of a
@@ -105,19 +152,13 @@ _OUTPUT_ERRNOS = frozenset({errno.ENOSPC, errno.EDQUOT, errno.EFBIG, errno.EIO})
 
 def run(args: argparse.Namespace) -> int:
     """Run a sub-command. Errors are one line on stderr and exit status 2, never a traceback."""
-    import logging  # here, not at the top: the window's start-up does not need it
+    from vfiodeck.core.text import safe
 
-    from vfiodeck.core.host.scratch import install_signal_cleanup
-    from vfiodeck.core.text import safe, safe_text
-
-    class _SafeFormatter(logging.Formatter):
-        def format(self, record: logging.LogRecord) -> str:
-            return safe_text(super().format(record))
-
-    logging.basicConfig(level=logging.DEBUG if args.verbose else logging.WARNING)
-    for handler in logging.getLogger().handlers:
-        handler.setFormatter(_SafeFormatter("%(levelname)s %(message)s"))
-    install_signal_cleanup()
+    if args.verbose or "logging" in sys.modules:
+        # Otherwise never imported: a plain run pays nothing for logging (~5 ms with traceback
+        # and threading), and core modules log only when it is loaded. The scratch folders'
+        # signal cleanup is installed by the first unpack (scratch.new_folder), not here.
+        _configure_logging(args.verbose)
     module_name = COMMANDS.get(args.command)
     if module_name is None:
         print(f"vfio-deck: unknown command {safe(args.command)!r}", file=sys.stderr)
@@ -141,6 +182,20 @@ def run(args: argparse.Namespace) -> int:
         _discard_stdout()
         print(f"vfio-deck: cannot write the output ({exc.strerror or exc})", file=sys.stderr)
         return 2
+
+
+def _configure_logging(verbose: bool) -> None:
+    import logging
+
+    from vfiodeck.core.text import safe_text
+
+    class _SafeFormatter(logging.Formatter):
+        def format(self, record: logging.LogRecord) -> str:
+            return safe_text(super().format(record))
+
+    logging.basicConfig(level=logging.DEBUG if verbose else logging.WARNING)
+    for handler in logging.getLogger().handlers:
+        handler.setFormatter(_SafeFormatter("%(levelname)s %(message)s"))
 
 
 def _discard_stdout() -> None:

@@ -205,6 +205,9 @@ class _Collector:
         if os.path.isabs(target):
             # Keep the capture self-contained: an absolute link becomes relative to the root.
             target = os.path.relpath(target.lstrip("/"), os.path.dirname(rel) or ".")
+        resolved = os.path.normpath(os.path.join(os.path.dirname(rel), target))
+        if resolved == ".." or resolved.startswith("../"):
+            return  # climbs out of the root: nothing that opens the snapshot could follow it
         info = tarfile.TarInfo(rel)
         info.type = tarfile.SYMTYPE
         info.linkname = target
@@ -293,10 +296,14 @@ class _Collector:
         self.data[rel] = content
 
     def _read(self, rel: str) -> bytes | None:
+        """The first MAX_FILE_BYTES of a regular file inside the root (a FIFO is not waited on)."""
         try:
-            with open(self._abs(rel), "rb") as fh:
-                return fh.read(MAX_FILE_BYTES)
-        except OSError:
+            fd = open_regular(self._abs(rel), self.root.confine)
+            try:
+                return read_head(fd, MAX_FILE_BYTES)
+            finally:
+                os.close(fd)
+        except (OSError, RefusedError):
             return None
 
     def add_rewritten_proc(self) -> None:

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from PySide6.QtCore import QItemSelection, QModelIndex, Qt, Signal
+from PySide6.QtCore import QAbstractItemModel, QItemSelection, QModelIndex, Qt, Signal
 from PySide6.QtGui import QAction, QIcon
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QComboBox,
     QFrame,
     QHBoxLayout,
+    QHeaderView,
     QLabel,
     QLineEdit,
     QPushButton,
@@ -21,7 +22,7 @@ from PySide6.QtWidgets import (
 
 from vfiodeck.core.host.model import Candidate, HostModel
 from vfiodeck.gui.details import DetailsPanel
-from vfiodeck.gui.models.iommu_model import Badge, Column, GroupFilterModel, IommuGroupModel, Role
+from vfiodeck.gui.models.iommu_model import Column, IommuGroupModel, Role
 from vfiodeck.gui.topology_view import TopologyView
 from vfiodeck.resources import icon_path
 
@@ -117,12 +118,19 @@ class HostPage(QWidget):
 
         self.model = IommuGroupModel(self)
         self.model.set_icons(kind_icons())
-        self.proxy = GroupFilterModel(self)
-        self.proxy.setSourceModel(self.model)
+        self.proxy: QAbstractItemModel = self.model  # the model filters itself; the old name stays
+        # Groups the user folded (or that hold only bridges), by group id: kept across filters
+        # and reloads of the same host instead of being worked out again from the tree.
+        self.collapsed_groups: set[int | None] = set()
+        self._fold_bridges = True
+        self._restoring = False
         self.tree = QTreeView()
         self.tree.setObjectName("groupTree")
         self.tree.setAccessibleName("IOMMU groups")
-        self.tree.setModel(self.proxy)
+        self.tree.setModel(self.model)
+        self._size_columns()
+        self.tree.expanded.connect(lambda index: self._group_folded(index, False))
+        self.tree.collapsed.connect(lambda index: self._group_folded(index, True))
         self.tree.setUniformRowHeights(True)
         self.tree.setAlternatingRowColors(True)
         self.tree.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
@@ -164,6 +172,9 @@ class HostPage(QWidget):
         self, host: HostModel | None, candidates: tuple[Candidate, ...] = (), offer_demo: bool = True
     ) -> None:
         selected = self.selected_address()
+        if host is None or self.host is None or host.source != self.host.source:
+            self.collapsed_groups = set()  # another host: its own defaults
+            self._fold_bridges = True
         self.host = host
         self.candidates = candidates
         self.model.set_host(host, candidates)
@@ -178,25 +189,52 @@ class HostPage(QWidget):
         else:
             self.details.show_nothing()
 
+    def _size_columns(self) -> None:
+        """Widths from the header's policy and the font, never from measuring every cell: an
+        address, an id pair and a driver name have known lengths; the verdict takes the rest."""
+        header = self.tree.header()
+        metrics = self.tree.fontMetrics()
+        pad = 3 * metrics.averageCharWidth()
+        samples = {Column.ADDRESS: "0000:00:00.0", Column.IDS: "0000:0000", Column.DRIVER: "vfio-pci "}
+        header.setStretchLastSection(True)
+        header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
+        self.tree.setColumnWidth(Column.DEVICE, 330)
+        for column, sample in samples.items():
+            self.tree.setColumnWidth(column, metrics.horizontalAdvance(sample) + pad)
+
     def _expand(self) -> None:
-        """Expand every group but the bridge-only ones: they hold nothing to pass, and a Ryzen
+        """Expand what the user left open. With a filter on, every match shows. Without, groups
+        keep their state; bridge-only groups start folded: they hold nothing to pass, and a Ryzen
         board has a dozen of them above the groups that matter."""
-        self.tree.expandAll()
-        if not self.proxy.active:
-            for row in range(self.proxy.rowCount()):
-                index = self.proxy.index(row, 0)
-                if index.data(Role.BADGE) == Badge.BRIDGE:
-                    self.tree.collapse(index)
-        for column in Column:
-            self.tree.resizeColumnToContents(column)
-        self.tree.setColumnWidth(Column.DEVICE, min(self.tree.columnWidth(Column.DEVICE), 330))
+        self._restoring = True
+        try:
+            if self._fold_bridges and self.host is not None:
+                self._fold_bridges = False
+                self.collapsed_groups |= self.model.bridge_groups()
+            # Right after the model's reset the view's layout is pending, so expand() only
+            # records the row; one layout follows. (collapse() after expandAll() relaid the
+            # tree once per call.)
+            folded = set() if self.model.active else self.collapsed_groups
+            for index in self.model.to_expand(folded):
+                self.tree.expand(index)
+        finally:
+            self._restoring = False
+
+    def _group_folded(self, index: QModelIndex, folded: bool) -> None:
+        if self._restoring or self.model.active or index.parent().isValid():
+            return
+        group = index.data(Role.GROUP)
+        if folded:
+            self.collapsed_groups.add(group)
+        else:
+            self.collapsed_groups.discard(group)
 
     def _kind_changed(self) -> None:
-        self.proxy.set_kind(str(self.kind_box.currentData()))
+        self.model.set_kind(str(self.kind_box.currentData()))
         self._expand()
 
     def _search_changed(self, text: str) -> None:
-        self.proxy.set_search(text)
+        self.model.set_search(text)
         self._expand()
 
     # -- selection --------------------------------------------------------------------------
@@ -209,27 +247,18 @@ class HostPage(QWidget):
 
     def select_address(self, address: str) -> bool:
         """Select a device's row (clearing filters that hide it); False when it has no row."""
-        source = self._find(address, QModelIndex())
-        if source is None:
+        if self.host is None or self.host.device(address) is None:
             return False
-        index = self.proxy.mapFromSource(source)
+        index = self.model.index_for(address)
         if not index.isValid():
             self.kind_box.setCurrentIndex(0)
             self.search.clear()
-            index = self.proxy.mapFromSource(source)
+            index = self.model.index_for(address)
+        if not index.isValid():
+            return False
         self.tree.setCurrentIndex(index)
         self.tree.scrollTo(index, QAbstractItemView.ScrollHint.PositionAtCenter)
         return True
-
-    def _find(self, address: str, parent: QModelIndex) -> QModelIndex | None:
-        for row in range(self.model.rowCount(parent)):
-            index: QModelIndex = self.model.index(row, 0, parent)
-            if index.data(Role.ADDRESS) == address:
-                return index
-            found = self._find(address, index)
-            if found is not None:
-                return found
-        return None
 
     def _tree_selection_changed(self, _selected: QItemSelection, _deselected: QItemSelection) -> None:
         address = self.selected_address()

@@ -5,12 +5,11 @@ from __future__ import annotations
 
 import functools
 import logging
-import platform
 from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import QByteArray, QTimer, Signal
+from PySide6.QtCore import QTimer, Signal
 from PySide6.QtGui import QCloseEvent, QIcon, QKeySequence, QPaintEvent
 from PySide6.QtWidgets import (
     QFileDialog,
@@ -20,6 +19,7 @@ from PySide6.QtWidgets import (
     QMessageBox,
     QProgressBar,
     QStackedWidget,
+    QVBoxLayout,
     QWidget,
 )
 
@@ -29,18 +29,21 @@ from vfiodeck.gui.host_session import HostSession
 from vfiodeck.gui.jobs import Jobs
 from vfiodeck.gui.navigation import NavigationList
 from vfiodeck.gui.plain import plain_label
-from vfiodeck.gui.settings import open_settings
+from vfiodeck.gui.settings import restore_window, save_window
 from vfiodeck.resources import demo_host_path, demo_libvirt_xml, icon_path
 
 if TYPE_CHECKING:
+    from vfiodeck.gui.history_page import HistoryPage
     from vfiodeck.gui.host_page import HostPage
     from vfiodeck.gui.loading import LoadedHost
     from vfiodeck.gui.readiness_page import ReadinessPage
+    from vfiodeck.gui.setup import SetupBanner
     from vfiodeck.gui.vms.page import VmsPage
+    from vfiodeck.gui.window_setup import WindowSetup
 
 log = logging.getLogger(__name__)
 
-PAGES = ("Host", "VMs", "Readiness")
+PAGES = ("Host", "VMs", "Readiness", "History")
 
 
 def demo_uri() -> str:
@@ -82,6 +85,7 @@ class MainWindow(QMainWindow):
         self._host_page: HostPage | None = None
         self._readiness: ReadinessPage | None = None
         self._vms: VmsPage | None = None
+        self.setup: WindowSetup | None = None
         self._first_paint = False
         self._saved_tab = 0
         self._deferred: Callable[[], None] | None = None
@@ -94,7 +98,10 @@ class MainWindow(QMainWindow):
         layout = QHBoxLayout(central)
         layout.setContentsMargins(4, 4, 4, 4)
         layout.addWidget(self.nav)
-        layout.addWidget(self.stack, 1)
+        self.right = QVBoxLayout()  # a banner of pending host changes goes above the pages
+        self.right.setContentsMargins(0, 0, 0, 0)
+        self.right.addWidget(self.stack, 1)
+        layout.addLayout(self.right, 1)
         self.setCentralWidget(central)
 
         self.busy = QProgressBar()
@@ -134,12 +141,13 @@ class MainWindow(QMainWindow):
         for i, name in enumerate(PAGES):
             view_menu.addAction(add(self, f"&{name}", functools.partial(self.show_page, i), f"Ctrl+{i + 1}"))
         view_menu.addSeparator()
+        zoom = self._zoom
         for text, step, key in (
             ("Zoom &in", 1, QKeySequence.StandardKey.ZoomIn),
             ("Zoom &out", -1, QKeySequence.StandardKey.ZoomOut),
             ("&Fit topology to window", 0, "Ctrl+0"),
         ):
-            view_menu.addAction(add(self, text, functools.partial(self._zoom, step), key))
+            view_menu.addAction(add(self, text, functools.partial(zoom, step), key))
         view_menu.addAction(add(self, "&Find device", self._focus_search, QKeySequence.StandardKey.Find))
         help_menu = bar.addMenu("&Help")
         help_menu.addAction(add(self, "&About VFIO Deck", self.show_about, "F1"))
@@ -173,8 +181,27 @@ class MainWindow(QMainWindow):
             self._host_page.add_device_action(self.assign_action)
             self._host_page.tab = self._saved_tab
             self.setTabOrder(self.nav, self._host_page.first_field)
+            from vfiodeck.gui.window_setup import WindowSetup
+
+            self.setup = WindowSetup(self)
+            self.stack.addWidget(self.setup.history)
             self._show_row(self.nav.currentRow())
         return self._host_page
+
+    @property
+    def _banner(self) -> SetupBanner | None:
+        return self.setup.banner if self.setup is not None else None
+
+    def setup_selected(self) -> None:
+        self.host_page.setFocus()  # builds the pages, and with them the setup
+        assert self.setup is not None
+        self.setup.setup_selected()
+
+    @property
+    def history_page(self) -> HistoryPage:
+        self.host_page  # noqa: B018  built together
+        assert self.setup is not None
+        return self.setup.history
 
     @property
     def readiness_page(self) -> ReadinessPage:
@@ -219,13 +246,17 @@ class MainWindow(QMainWindow):
         if not addresses:
             self.status.setText("Select a device or a group first.")
             return
-        self.show_page(1)
-        self.vms_page.assign_to_vm(addresses)
+        self.assign_addresses(addresses)
+
+    def assign_addresses(self, addresses: list[str]) -> None:
+        if addresses:
+            self.show_page(1)
+            self.vms_page.assign_to_vm(addresses)
 
     def _show_row(self, row: int) -> None:
         if row == 1 and self._vms is None and self.loaded is not None:
             self.vms_page  # noqa: B018  first visit builds it
-        pages = (self._host_page, self._vms, self._readiness)
+        pages = (self._host_page, self._vms, self._readiness, self.setup.history if self.setup else None)
         page = pages[row] if 0 <= row < len(pages) else None
         self.stack.setCurrentWidget(page if page is not None else self._placeholder)
 
@@ -264,6 +295,9 @@ class MainWindow(QMainWindow):
     def _loaded(self, result: LoadedHost) -> None:
         self.host_page.set_host(result.host, result.candidates, offer_demo=not result.demo)
         self.readiness_page.set_readiness(result.readiness)
+        self.history_page.set_root(result.root)
+        if self.setup is not None:
+            self.setup.show_pending()
         self._update_title()
         groups = len(result.host.iommu.groups)
         self.status.setText(
@@ -328,47 +362,20 @@ class MainWindow(QMainWindow):
 
     # -- about, settings --------------------------------------------------------------------
     def about_text(self) -> str:
-        from importlib.metadata import PackageNotFoundError, version
+        from vfiodeck.gui.about import about_text
 
-        import PySide6
-        from PySide6.QtCore import qVersion
-
-        def dist(name: str) -> str:
-            try:
-                return version(name)
-            except PackageNotFoundError:
-                return "not installed"
-
-        from vfiodeck.core import __version__
-
-        return (
-            f"<h3>VFIO Deck {__version__}</h3>"
-            "<p>See, check, assign and run VFIO/IOMMU passthrough.</p>"
-            f"<p>Python {platform.python_version()}<br>PySide6 {PySide6.__version__}, Qt {qVersion()}<br>"
-            f"pyudev {dist('pyudev')}<br>libvirt-python {dist('libvirt-python')}<br>"
-            f"pyqtgraph {dist('pyqtgraph')}</p><p>GPL-3.0-or-later</p>"
-        )
+        return about_text()
 
     def show_about(self) -> None:
         QMessageBox.about(self, "About VFIO Deck", self.about_text())
 
     def _restore_settings(self) -> None:
-        settings = open_settings()
-        geometry = settings.value("window/geometry")
-        if isinstance(geometry, QByteArray) and not geometry.isEmpty():
-            self.restoreGeometry(geometry)
-        else:
-            self.resize(1200, 760)
-        self.show_page(_int(settings.value("window/page"), 0, len(PAGES) - 1))
-        self._saved_tab = _int(settings.value("host/tab"), 0, 1)
+        page, self._saved_tab = restore_window(self, len(PAGES))
+        self.show_page(page)
 
     def save_settings(self) -> None:
-        settings = open_settings()
-        settings.setValue("window/geometry", self.saveGeometry())
-        settings.setValue("window/page", self.nav.currentRow())
         tab = self._host_page.tab if self._host_page is not None else self._saved_tab
-        settings.setValue("host/tab", tab)
-        settings.sync()
+        save_window(self, self.nav.currentRow(), tab)
 
     def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802
         self.save_settings()
@@ -376,11 +383,3 @@ class MainWindow(QMainWindow):
         if self._vms is not None:
             self._vms.shutdown()  # stop sampling; the connections close on their own queues
         super().closeEvent(event)
-
-
-def _int(value: object, low: int, high: int) -> int:
-    try:
-        number = int(str(value))
-    except (TypeError, ValueError):
-        return low
-    return min(max(number, low), high)

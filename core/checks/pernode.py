@@ -9,13 +9,15 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-
-from lxml import etree
+from typing import TYPE_CHECKING
 
 from vfiodeck.core.checks.context import CheckContext
 from vfiodeck.core.checks.memory import MEMINFO, meminfo_hugepages
 from vfiodeck.core.checks.model import Check, Status
 from vfiodeck.core.text import parse_cpulist
+
+if TYPE_CHECKING:
+    from lxml import etree
 
 TITLE = "Huge pages free on the VMs' NUMA nodes"
 NODE_DIR = "sys/devices/system/node"
@@ -79,6 +81,8 @@ def _page_split(
 
 def parse_demand(xml: bytes) -> Demand | None:
     """What one domain definition asks for; None when it wants no huge pages (or does not parse)."""
+    from lxml import etree  # ~15 ms: only when a host has domain definitions to read
+
     try:
         root = etree.fromstring(xml, parser=etree.XMLParser(resolve_entities=False, no_network=True))
     except etree.XMLSyntaxError:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import logging
+import sys
 from collections.abc import Callable
 
 from vfiodeck.core.checks.acpi import check_iommu_firmware
@@ -33,8 +33,6 @@ from vfiodeck.core.host.sysfs import Reader
 
 # check_to_dict is re-exported: the report imports it from here.
 __all__ = ["CHECK_IDS", "check_to_dict", "run_checks", "run_in_context"]
-
-log = logging.getLogger(__name__)
 
 CheckFn = Callable[[CheckContext], Check]
 
@@ -76,7 +74,9 @@ def _run_one(check_id: str, fn: CheckFn, ctx: CheckContext) -> Check:
     try:
         return fn(ctx)
     except Exception as exc:  # noqa: BLE001 - turned into an "unknown" the user can report
-        log.exception("check %s failed", check_id)
+        logging = sys.modules.get("logging")  # loaded by the window, or by the CLI with -v
+        if logging is not None:
+            logging.getLogger(__name__).exception("check %s failed", check_id)
         return Check(check_id, Status.UNKNOWN, check_id, f"internal error: {type(exc).__name__}: {exc}", "")
 
 

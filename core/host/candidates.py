@@ -314,3 +314,11 @@ def _label(host: HostModel, address: str) -> str:
     dev = host.device(address)
     what = (dev.class_name or device_kind(dev)) if dev is not None else "unknown device"
     return f"{short_address(address)} {what}"
+
+
+def candidate_for(host: HostModel, address: str) -> Candidate | None:
+    """The candidate of the scan whose functions include ``address``, or None."""
+    for candidate in host.candidates:
+        if address in candidate.functions:
+            return candidate
+    return None

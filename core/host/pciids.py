@@ -1,18 +1,17 @@
 """Names for PCI ids and classes, from the pci.ids database (https://pci-ids.ucw.cz/).
 
 pci.ids is ~1.4 MB and a scan needs names for a few dozen devices, so the file is read once per
-process and only the vendor and device lines actually asked for are parsed (found with
-``str.find``, which runs in C; Intel's block alone is thousands of lines). Without a pci.ids,
-class names still come from a small built-in table.
+process as bytes, never decoded as a whole, and only the lines actually asked for are found (with
+``bytes.find``, which runs in C) and decoded. Without a pci.ids, class names still come from a
+small built-in table.
 """
 
 from __future__ import annotations
 
+import _thread
 import os
 import re
 import stat
-import threading
-from dataclasses import dataclass, field
 
 from vfiodeck.core.host.safe_read import RefusedError, read_file
 from vfiodeck.core.host.sysfs import Reader
@@ -58,140 +57,96 @@ _BUILTIN_CLASSES: dict[str, str] = {
 }
 
 
-@dataclass
-class _Vendor:
-    """One vendor's block of the file: its name, and where its device lines are."""
-
-    name: str
-    start: int  # the block's device lines lie in text[start:end]
-    end: int
-    devices: dict[str, tuple[str, int]] | None = None  # did -> (name, end of its line), on demand
-    subsystems: dict[str, dict[tuple[str, str], str]] = field(default_factory=dict)
-
-
-# The line after a vendor's block starts with a hex digit (the next vendor) or "C" (the classes).
-_NEXT_TOP_LINE = re.compile(r"\n[0-9a-fC]")
-# A device line; subsystem lines have a second tab and do not match. One C-level pass per block:
-# Intel's block is ~300 kB, too big to walk line by line in Python or to search once per device.
-_DEVICE_LINE = re.compile(r"\n\t([0-9a-f]{4})  ([^\n]*)")
-
-
 class _IdsFile:
-    """One pci.ids file: the raw text plus what has been parsed from it so far."""
+    """One pci.ids file kept as raw bytes. A name is found with ``bytes.find`` (C speed, no
+    decoding of the 1.4 MB around it) and only the line that holds it is decoded; answers are
+    remembered. Lookups may race on worker threads: each computes the same value, so the
+    caches need no lock."""
 
-    def __init__(self, text: str) -> None:
-        self._text = text
-        self._vendors: dict[str, _Vendor | None] = {}
-        self._classes: dict[str, str] | None = None
-        self._lock = threading.Lock()  # scans run on worker threads
+    def __init__(self, data: bytes) -> None:
+        self._data = data  # starts with b"\n", so every top-level line matches b"\nvvvv  "
+        self._vendors: dict[str, tuple[str, int, int] | None] = {}  # vid -> name, block start, end
+        self._devices: dict[tuple[str, str], tuple[str, int, int] | None] = {}  # name, line end, next
+        self._subsystems: dict[tuple[str, str, str, str], str | None] = {}
+        self._classes: dict[str, str | None] = {}
 
-    def vendor(self, vid: str) -> _Vendor | None:
-        with self._lock:
-            if vid not in self._vendors:
-                self._vendors[vid] = self._find_vendor(vid)
-            return self._vendors[vid]
+    def _line(self, start: int) -> tuple[str, int]:
+        """The text of the line that begins at ``start`` (after its key) and where it ends."""
+        end = self._data.find(b"\n", start)
+        if end < 0:
+            end = len(self._data)
+        return self._data[start:end].decode("utf-8", "replace").strip(), end
 
-    def _devices(self, vendor: _Vendor) -> dict[str, tuple[str, int]]:
-        if vendor.devices is None:
-            vendor.devices = {
-                m.group(1): (m.group(2).strip(), m.end())
-                for m in _DEVICE_LINE.finditer(self._text, vendor.start, vendor.end)
-            }
-        return vendor.devices
+    def _next_line_not(self, start: int, end: int, prefix: bytes) -> int:
+        """Where the first line in data[start:end] that does not start with ``prefix`` (or a
+        comment) begins, else ``end``. One regex pass in C: Intel's block is ~300 kB."""
+        pattern = b"\n(?!" + re.escape(prefix) + b"|#|\n)"
+        found = re.compile(pattern).search(self._data, start, end)
+        return found.start() if found else end
 
-    def device(self, vid: str, did: str) -> str | None:
-        vendor = self.vendor(vid)
-        if vendor is None:
-            return None
-        with self._lock:
-            found = self._devices(vendor).get(did)
-        return found[0] if found else None
+    def vendor(self, vid: str) -> tuple[str, int, int] | None:
+        if vid not in self._vendors:
+            found = None
+            pos = self._data.find(b"\n" + vid.encode("ascii") + b"  ")
+            if pos >= 0:
+                name, line_end = self._line(pos + 7)
+                found = (name, line_end, self._next_line_not(line_end, len(self._data), b"\t"))
+            self._vendors[vid] = found
+        return self._vendors[vid]
+
+    def device(self, vid: str, did: str) -> tuple[str, int, int] | None:
+        key = (vid, did)
+        if key not in self._devices:
+            vendor = self.vendor(vid)
+            found = None
+            if vendor is not None:
+                pos = self._data.find(b"\n\t" + did.encode("ascii") + b"  ", vendor[1], vendor[2])
+                if pos >= 0:
+                    name, line_end = self._line(pos + 8)
+                    found = (name, line_end, self._next_line_not(line_end, vendor[2], b"\t\t"))
+            self._devices[key] = found
+        return self._devices[key]
 
     def subsystem(self, vid: str, did: str, svid: str, sdid: str) -> str | None:
-        vendor = self.vendor(vid)
-        if vendor is None:
-            return None
-        with self._lock:
-            found = self._devices(vendor).get(did)
-            if found is None:
-                return None
-            if did not in vendor.subsystems:
-                vendor.subsystems[did] = self._parse_subsystems(found[1] + 1, vendor.end)
-            return vendor.subsystems[did].get((svid, sdid))
+        key = (vid, did, svid, sdid)
+        if key not in self._subsystems:
+            device = self.device(vid, did)
+            found = None
+            if device is not None:
+                needle = b"\n\t\t" + f"{svid} {sdid}  ".encode("ascii")
+                pos = self._data.find(needle, device[1], device[2])
+                if pos >= 0:
+                    found = self._line(pos + len(needle))[0]
+            self._subsystems[key] = found
+        return self._subsystems[key]
 
-    def classes(self) -> dict[str, str]:
-        with self._lock:
-            if self._classes is None:
-                self._classes = self._parse_classes()
-            return self._classes
-
-    def _find_vendor(self, vid: str) -> _Vendor | None:
-        text = self._text
-        start = text.find(f"\n{vid}  ")
-        if start < 0:
-            return None
-        line_end = text.find("\n", start + 1)
-        if line_end < 0:
-            line_end = len(text)
-        following = _NEXT_TOP_LINE.search(text, line_end)
-        end = following.start() if following else len(text)
-        return _Vendor(text[start + 7 : line_end].strip(), line_end, end)
-
-    def _parse_subsystems(self, pos: int, block_end: int) -> dict[tuple[str, str], str]:
-        """The "\t\tssvv ssdd  name" lines that follow a device line at ``pos``."""
-        text = self._text
-        subsystems: dict[tuple[str, str], str] = {}
-        while pos < block_end:
-            end = text.find("\n", pos, block_end)
-            if end < 0:
-                end = block_end
-            line = text[pos:end]
-            pos = end + 1
-            if line.startswith("#"):
-                continue
-            if not line.startswith("\t\t"):
-                break
-            parts = line[2:].split(None, 2)
-            if len(parts) == 3:
-                subsystems[(parts[0].lower(), parts[1].lower())] = parts[2]
-        return subsystems
-
-    def _parse_classes(self) -> dict[str, str]:
-        """ "C cc  name" / "\\tss  name" / "\\t\\tpp  name" keyed "cc", "ccss", "ccsspp"."""
-        classes: dict[str, str] = {}
-        text = self._text
-        start = text.find("\nC ")
-        if start < 0:
-            return classes
-        base = sub = ""
-        for line in text[start + 1 :].split("\n"):
-            if not line or line[0] == "#":
-                continue
-            if line.startswith("C "):
-                code, _, name = line[2:].partition("  ")
-                base, sub = code.strip().lower(), ""
-                classes[base] = name.strip()
-            elif line.startswith("\t\t") and base and sub:
-                code, _, name = line[2:].partition("  ")
-                classes[base + sub + code.strip().lower()] = name.strip()
-            elif line.startswith("\t") and base:
-                code, _, name = line[1:].partition("  ")
-                sub = code.strip().lower()
-                classes[base + sub] = name.strip()
-            else:
-                base = sub = ""
-        return classes
+    def class_name(self, code: str) -> str | None:
+        """ "03" (a base class, "C 03  name") or "0300" (its subclass, "\t00  name")."""
+        if code not in self._classes:
+            found = None
+            pos = self._data.find(b"\nC " + code[:2].encode("ascii") + b"  ")
+            if pos >= 0:
+                name, line_end = self._line(pos + 6)
+                if len(code) == 2:
+                    found = name
+                else:
+                    block_end = self._data.find(b"\nC ", line_end)
+                    block_end = len(self._data) if block_end < 0 else block_end
+                    sub = self._data.find(b"\n\t" + code[2:4].encode("ascii") + b"  ", line_end, block_end)
+                    found = self._line(sub + 6)[0] if sub >= 0 else None
+            self._classes[code] = found
+        return self._classes[code]
 
 
 _CACHE: dict[tuple[str, int, int], _IdsFile] = {}
-_CACHE_LOCK = threading.Lock()
+_CACHE_LOCK = _thread.allocate_lock()  # threading would cost an import for one lock
 
 
 MAX_IDS_BYTES = 16 << 20  # pci.ids is 1.3 MiB today
 
 
 def _load_file(path: str, confine: str | None = None) -> _IdsFile | None:
-    """The parsed file at ``path``, shared by every scan in this process while it is unchanged.
+    """The file at ``path``, shared by every scan in this process while it is unchanged.
     Only a regular file below ``confine`` (a folder root's real path) is read, and at most 16 MiB."""
     try:
         st = os.stat(path)
@@ -205,10 +160,10 @@ def _load_file(path: str, confine: str | None = None) -> _IdsFile | None:
         if cached is not None:
             return cached
         try:
-            text = read_file(path, confine, MAX_IDS_BYTES).decode("utf-8", "replace")
+            data = read_file(path, confine, MAX_IDS_BYTES)
         except (OSError, RefusedError):
             return None
-        ids = _IdsFile("\n" + text)  # a leading newline lets every vendor match "\nvvvv  "
+        ids = _IdsFile(b"\n" + data)
         _CACHE[key] = ids
         return ids
 
@@ -248,12 +203,13 @@ class PciIds:
         if self._ids is None or not vid:
             return None
         vendor = self._ids.vendor(vid.lower())
-        return vendor.name if vendor else None
+        return vendor[0] if vendor else None
 
     def device(self, vid: str | None, did: str | None) -> str | None:
         if self._ids is None or not vid or not did:
             return None
-        return self._ids.device(vid.lower(), did.lower())
+        device = self._ids.device(vid.lower(), did.lower())
+        return device[0] if device else None
 
     def subsystem(self, vid: str | None, did: str | None, svid: str | None, sdid: str | None) -> str | None:
         if self._ids is None or not (vid and did and svid and sdid):
@@ -266,9 +222,8 @@ class PciIds:
         if not class_code or len(class_code) < 2:
             return None
         code = class_code.lower()
-        table = self._ids.classes() if self._ids is not None else {}
         for key in (code[:4], code[:2]):
-            name = table.get(key) or _BUILTIN_CLASSES.get(key)
+            name = (self._ids.class_name(key) if self._ids is not None else None) or _BUILTIN_CLASSES.get(key)
             if name:
                 return name
         return None

@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
+import _thread
 import os
 import stat
-import threading
 from pathlib import Path
 
 from vfiodeck.core.errors import BadRootError
-from vfiodeck.core.host import scratch
-from vfiodeck.core.host.unpack import NotATarballError, UnpackError, unpack
 
 _KINDS = ".tar.gz, .tar.bz2, .tar.xz, .tar"
 TARBALL_SUFFIXES = (".tar.gz", ".tgz", ".tar.bz2", ".tbz2", ".tar.xz", ".txz", ".tar")
@@ -18,7 +16,9 @@ TARBALL_SUFFIXES = (".tar.gz", ".tgz", ".tar.bz2", ".tbz2", ".tar.xz", ".txz", "
 # (/dev itself only: /dev/shm is an ordinary tmpfs, and device nodes are not directories anyway.)
 _PSEUDO = ("/proc", "/sys")
 
-_unpack_lock = threading.Lock()
+# The unpacker (tarfile, the compressors, tempfile, shutil) is imported only for a tarball: a
+# folder or the live host, what `inspect` reads most, pays for none of it.
+_unpack_lock = _thread.allocate_lock()
 _unpacked: dict[tuple[int, int, int, int], Path] = {}
 
 # Entries a host root is recognised by: a capture holds at least one of them at its top.
@@ -130,6 +130,9 @@ def _unpack(path: Path) -> Path:
 
 
 def _unpack_fresh(path: Path) -> Path:
+    from vfiodeck.core.host import scratch
+    from vfiodeck.core.host.unpack import NotATarballError, UnpackError, unpack
+
     try:
         dest = scratch.new_folder()
     except OSError as exc:

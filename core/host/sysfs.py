@@ -8,15 +8,13 @@ recorded in ``Reader.problems`` with its reason, so "permission denied" never lo
 from __future__ import annotations
 
 import errno
-import logging
 import os
+import sys
 
 from vfiodeck.core.host.model import Problem, ProblemKind
 from vfiodeck.core.host.root import HostRoot
 from vfiodeck.core.host.safe_read import RefusedError, limit_for, open_dir_names, read_file
 from vfiodeck.core.text import MAX_CPU, is_digits, parse_cpulist
-
-log = logging.getLogger(__name__)
 
 _HEX_DIGITS = frozenset("0123456789abcdef")
 _CPU_DIR = "sys/devices/system/cpu"
@@ -42,7 +40,9 @@ class Reader:
 
     # -- recording -------------------------------------------------------------------------
     def problem(self, rel: str, kind: ProblemKind, detail: str) -> None:
-        log.debug("%s: %s (%s)", rel, detail, kind.value)
+        logging = sys.modules.get("logging")  # loaded by the window, or by the CLI with -v
+        if logging is not None:
+            logging.getLogger(__name__).debug("%s: %s (%s)", rel, detail, kind.value)
         self.problems.append(Problem(rel, kind, detail))
 
     def _os_error(self, rel: str, exc: OSError) -> None:

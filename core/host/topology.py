@@ -26,13 +26,19 @@ from vfiodeck.core.host.sysfs import Reader
 CPU_DIR = "sys/devices/system/cpu"
 NODE_DIR = "sys/devices/system/node"
 
-_CPU_NAME = re.compile(r"cpu(\d+)", re.ASCII)
-_NODE_NAME = re.compile(r"node(\d+)", re.ASCII)
-_INDEX_NAME = re.compile(r"index(\d+)", re.ASCII)
-_HUGEPAGES_NAME = re.compile(r"hugepages-(\d+)kB", re.ASCII)
-_MEMTOTAL = re.compile(r"^Node\s+\d+\s+MemTotal:\s+(\d+)\s*kB", re.MULTILINE | re.ASCII)
-_CACHE_SIZE = re.compile(r"(\d+)\s*([KMG])(?:i?B)?", re.IGNORECASE | re.ASCII)
+# Patterns, not compiled objects: ``re`` compiles (and caches) one on its first use, so a
+# command that never reads a meminfo or a cache size never pays for compiling it.
+_MEMTOTAL = r"^Node\s+\d+\s+MemTotal:\s+(\d+)\s*kB"
+_CACHE_SIZE = r"(\d+)\s*([KMG])(?:i?B)?"
 _SIZE_UNIT_KIB = {"K": 1, "M": 1024, "G": 1024 * 1024}
+
+
+def numbered(name: str, prefix: str, suffix: str = "") -> int | None:
+    """N from "<prefix>N<suffix>" ("cpu12", "hugepages-2048kB"), else None; no regex."""
+    if not (name.startswith(prefix) and name.endswith(suffix)):
+        return None
+    digits = name[len(prefix) : len(name) - len(suffix)]
+    return int(digits) if digits.isascii() and digits.isdigit() else None
 
 
 # -- online CPUs ------------------------------------------------------------------------------
@@ -52,13 +58,13 @@ def online_cpus(reader: Reader) -> tuple[int, ...]:
 def _cpus_from_folders(reader: Reader) -> tuple[int, ...]:
     found: list[int] = []
     for name in reader.listdir(CPU_DIR):
-        match = _CPU_NAME.fullmatch(name)
-        if match is None:
+        number = numbered(name, "cpu")
+        if number is None:
             continue
         # cpu0 often has no "online" file (it cannot be unplugged): missing means online.
         if reader.integer(f"{CPU_DIR}/{name}/online") == 0:
             continue
-        found.append(int(match.group(1)))
+        found.append(number)
     return tuple(sorted(found))
 
 
@@ -133,9 +139,9 @@ def node_ids(reader: Reader) -> tuple[int, ...]:
     """nodeN folders; numbers may be sparse (0, 1, 2, 33, 34, ...)."""
     ids = []
     for name in reader.listdir(NODE_DIR):
-        match = _NODE_NAME.fullmatch(name)
-        if match is not None:
-            ids.append(int(match.group(1)))
+        number = numbered(name, "node")
+        if number is not None:
+            ids.append(number)
     return tuple(sorted(ids))
 
 
@@ -144,7 +150,7 @@ def _node_memory_mib(reader: Reader, node: int) -> int | None:
     text = reader.text(rel)
     if text is None:
         return None
-    match = _MEMTOTAL.search(text)
+    match = re.search(_MEMTOTAL, text, re.MULTILINE | re.ASCII)
     if match is None:
         reader.problem(rel, ProblemKind.GARBAGE, "no 'Node N MemTotal: X kB' line")
         return None
@@ -167,12 +173,12 @@ def _node_hugepages(reader: Reader, node: int) -> tuple[tuple[int, int], ...]:
     base = f"{NODE_DIR}/node{node}/hugepages"
     pages: list[tuple[int, int]] = []
     for name in reader.listdir(base):
-        match = _HUGEPAGES_NAME.fullmatch(name)
-        if match is None:
+        size = numbered(name, "hugepages-", "kB")
+        if size is None:
             continue
         count = reader.integer(f"{base}/{name}/nr_hugepages")
         if count is not None:
-            pages.append((int(match.group(1)), count))
+            pages.append((size, count))
     return tuple(sorted(pages))
 
 
@@ -202,7 +208,7 @@ def _node_of(nodes: Iterable[NumaNode]) -> dict[int, int]:
 
 def parse_cache_size(text: str) -> int | None:
     """sysfs cache ``size`` ("16384K"; "32M" on some arm64 firmware) -> KiB."""
-    match = _CACHE_SIZE.fullmatch(text.strip())
+    match = re.fullmatch(_CACHE_SIZE, text.strip(), re.IGNORECASE | re.ASCII)
     if match is None:
         return None
     return int(match.group(1)) * _SIZE_UNIT_KIB[match.group(2).upper()]
@@ -210,7 +216,7 @@ def parse_cache_size(text: str) -> int | None:
 
 def _cache_indexes(reader: Reader, cpu: int) -> list[str]:
     base = f"{CPU_DIR}/cpu{cpu}/cache"
-    names = [name for name in reader.listdir(base) if _INDEX_NAME.fullmatch(name)]
+    names = [name for name in reader.listdir(base) if numbered(name, "index") is not None]
     return sorted(names, key=lambda name: int(name[5:]))
 
 

@@ -27,7 +27,7 @@ class VmActions:
         self.destroy_action = add("Force off…", life.destroy_selected, None, "Pull the plug (asks first)")
         self.reboot_action = add("Reboot", life.reboot_selected)
         self.console_action = add("Open console", life.open_console, "Ctrl+Shift+O", "virt-viewer")
-        self.assign_action = add("Assign device…", assign.assign_device_dialog, "Ctrl+Shift+P")
+        self.assign_action = add("Assign device…", assign.assign_device_dialog, "Ctrl+I")
         self.remove_action = add("Remove from VM…", assign.remove_device_dialog, "Ctrl+Shift+D")
         self.undo_action = add("Undo", page.undo_stack.undo, "Ctrl+Z", "Restore the previous definition")
         self.edit_action = add("Edit XML…", edit.edit_selected, "Ctrl+E", "Edit the definition, with a diff")

@@ -176,3 +176,18 @@ def test_sudo_user_owns_the_snapshot(tmp_path: Path, monkeypatch: pytest.MonkeyP
     st = out.stat()
     assert (st.st_uid, st.st_gid) == (4321, 4322)
     assert st.st_mode & 0o444 == 0o444
+
+
+@pytest.mark.parametrize("rel", ["proc/mounts", "proc/iomem"])
+def test_rewritten_proc_files_are_read_as_untrusted(demo_dir: Path, tmp_path: Path, rel: str) -> None:
+    """A FIFO is skipped, not waited on; a link out of the root is not followed."""
+    path = demo_dir / rel
+    if path.exists() or path.is_symlink():
+        path.unlink()
+    os.mkfifo(path)
+    write_snapshot(HostRoot.open(demo_dir), tmp_path / "fifo.tar.gz")
+    path.unlink()
+    (tmp_path / "secret").write_text("/dev/sda1 /secret ext4 rw 0 0\n")
+    os.symlink(tmp_path / "secret", path)
+    write_snapshot(HostRoot.open(demo_dir), tmp_path / "link.tar.gz")
+    assert "/secret" not in _contents(tmp_path / "link.tar.gz")

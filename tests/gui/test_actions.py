@@ -36,6 +36,6 @@ def test_every_shortcut_in_the_window_is_unique(qtbot: QtBot, monkeypatch: pytes
     qtbot.waitUntil(lambda: win._vms is not None, timeout=WAIT_MS)  # built once the host is shown
     assert shortcut_clashes(win) == {}
     keys = {key.toString() for action in win.registry.actions for key in action.shortcuts()}
-    assert {"Ctrl+D", "Ctrl+Shift+P", "Ctrl+E", "Del", "Ctrl+Z"} <= keys
+    assert {"Ctrl+D", "Ctrl+I", "Ctrl+Shift+P", "Ctrl+E", "Del", "Ctrl+Z"} <= keys
     win.close()
     win.jobs.wait()

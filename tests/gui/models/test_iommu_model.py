@@ -15,7 +15,6 @@ from vfiodeck.gui.models.iommu_model import (
     PCI_MIME,
     Badge,
     Column,
-    GroupFilterModel,
     IommuGroupModel,
     Role,
 )
@@ -111,8 +110,7 @@ def test_function_in_another_group_is_still_tied(listing_host: Host) -> None:
 
 def test_filter_by_kind_keeps_gpus_and_their_functions(listing_host: Host) -> None:
     host = listing_host("b550m-msi")
-    proxy = GroupFilterModel()
-    proxy.setSourceModel(make(host))
+    proxy = make(host)
     proxy.set_kind("gpu")
     shown = addresses(proxy)
     assert shown == [
@@ -146,15 +144,13 @@ def test_filter_by_kind_keeps_gpus_and_their_functions(listing_host: Host) -> No
     ],
 )
 def test_search(listing_host: Host, text: str, expected: list[str]) -> None:
-    proxy = GroupFilterModel()
-    proxy.setSourceModel(make(listing_host("b550m-msi")))
+    proxy = make(listing_host("b550m-msi"))
     proxy.set_search(text)
     assert addresses(proxy) == expected
 
 
 def test_search_by_driver(listing_host: Host) -> None:
-    proxy = GroupFilterModel()
-    proxy.setSourceModel(make(listing_host("z690")))
+    proxy = make(listing_host("z690"))
     proxy.set_search("i915")
     assert addresses(proxy) == ["0000:00:02.0"]
 
@@ -194,3 +190,30 @@ def test_no_iommu_puts_devices_in_one_row(hwloc_root: Callable[[str], object]) -
     gpus = [i for i in rows(model) if i.data(Role.KIND) == "gpu"]
     assert {i.data(Role.BADGE) for i in gpus} == {Badge.HOST_USES}
     assert [cell(i, Column.VERDICT) for i in gpus] == ["used by the host: display; IOMMU off"]
+
+
+def test_typing_on_narrows_and_erasing_widens(listing_host: Host) -> None:
+    model = make(listing_host("b550m-msi"))
+    model.set_search("nvidia")
+    nvidia = addresses(model)
+    model.set_search("nvidia aud")  # narrower: searched among the last matches only
+    assert addresses(model) == ["0000:04:00.0", "0000:04:00.1", "0000:2b:00.0", "0000:2b:00.1"]
+    model.set_search("nvidia")
+    assert addresses(model) == nvidia
+    model.set_search("")
+    assert len(addresses(model)) == len(listing_host("b550m-msi").pci_devices)
+
+
+def test_filtered_model_passes_qt_model_tester(qtmodeltester: ModelTester, listing_host: Host) -> None:
+    model = make(listing_host("b550m-msi"))
+    model.set_search("nvidia")
+    qtmodeltester.check(model)
+
+
+def test_index_for_an_address_follows_the_filter(listing_host: Host) -> None:
+    model = make(listing_host("b550m-msi"))
+    assert model.index_for("0000:2a:00.0").data(Role.ADDRESS) == "0000:2a:00.0"
+    model.set_kind("gpu")
+    assert not model.index_for("0000:2a:00.0").isValid()
+    assert model.index_for("0000:2b:00.1").parent().data(Role.ADDRESS) == "0000:2b:00.0"
+    assert not model.index_for("0000:ff:00.0").isValid()

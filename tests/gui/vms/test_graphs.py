@@ -8,8 +8,9 @@ import sys
 
 from pytestqt.qtbot import QtBot
 
+from vfiodeck.core.host.model import HostModel
 from vfiodeck.core.vm.stats import DomainSample, HostCpuSample, InterruptSample, StatsSample, VfioIrq
-from vfiodeck.gui.vms.graphs import Ring
+from vfiodeck.gui.vms.graphs import NO_DATA, NO_LIVE, GraphsPanel, Ring
 from vfiodeck.gui.vms.page import VmsPage
 
 
@@ -98,3 +99,89 @@ def test_pyqtgraph_is_imported_only_with_the_graphs() -> None:
     code = "import sys; import vfiodeck.gui.vms.page; print('pyqtgraph' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"
+
+
+def _open(qtbot: QtBot, page: VmsPage, name: str = "gaming") -> GraphsPanel:
+    page.select(name)
+    page.show_graphs(True)
+    panel = page.graphs
+    assert panel is not None
+    panel.set_active(False)  # fed by hand
+    page.show()
+    qtbot.waitExposed(page)
+    return panel
+
+
+def test_one_redraw_per_tick_when_its_last_sample_is_back(qtbot: QtBot, page: VmsPage) -> None:
+    panel = _open(qtbot, page)
+    uri = page.model.find_name("gaming").uri
+    cpu = HostCpuSample(0.0, (0.0,), (1.0,))
+    irqs = InterruptSample(0.0, ())
+    for t in range(3):
+        panel._busy = {uri, "host"}
+        before = panel.redraws
+        panel._sampled(uri, _sample(float(t), t * 10**9, (0, 0, 0, 0)))
+        assert panel.redraws == before  # the host sample of this tick is still out
+        panel._host_sampled((cpu, irqs))
+        assert panel.redraws == before + (1 if t else 0)  # the first tick has no rate yet
+
+
+def test_time_axis_is_seconds_before_the_newest_sample(qtbot: QtBot, page: VmsPage) -> None:
+    panel = _open(qtbot, page)
+    uri = page.model.find_name("gaming").uri
+    for t in (10.0, 12.0, 13.0):
+        panel.add_sample(uri, _sample(t, int(t * 1e9), (0, 0, 0, 0)))
+    x, _y = panel.cpu_curve.getData()
+    assert list(x) == [-1.0, 0.0]
+    assert panel.cpu_plot.getAxis("bottom").labelText == "seconds ago"
+
+
+def test_notes_say_what_the_driver_does_not_give(qtbot: QtBot, page: VmsPage) -> None:
+    panel = _open(qtbot, page)
+    uri = page.model.find_name("gaming").uri
+    for t in range(3):
+        panel.add_sample(uri, _sample(float(t), t * 10**9, (0, 0, 0, 0)))
+    assert panel.notes["net"].textItem.toPlainText() == NO_DATA  # no interface stats in the sample
+    assert panel.notes["disk"].textItem.toPlainText() == ""
+    assert panel.notes["host"].textItem.toPlainText() == NO_LIVE  # a listing is not this machine
+
+
+def test_another_vm_or_a_reload_clears_the_curves(qtbot: QtBot, page: VmsPage, demo_host: HostModel) -> None:
+    panel = _open(qtbot, page)
+    uri = page.model.find_name("gaming").uri
+    for t in range(3):
+        panel.add_sample(uri, _sample(float(t), t * 10**9, (0, 0, 0, 0)))
+    assert len(panel.cpu_curve.getData()[1]) == 2
+    panel.set_vm(page.model.find_name("workstation"))  # nothing sampled for it yet
+    assert panel.cpu_curve.getData()[1] is None or len(panel.cpu_curve.getData()[1]) == 0
+    panel.set_vm(page.model.find_name("gaming"))
+    assert len(panel.cpu_curve.getData()[1]) == 2
+    page.set_host(demo_host)
+    assert panel.series == {}
+    assert panel.cpu_curve.getData()[1] is None or len(panel.cpu_curve.getData()[1]) == 0
+
+
+def test_a_snapshot_shows_its_own_cores_and_samples_nothing_here(
+    qtbot: QtBot, page: VmsPage, demo_host: HostModel
+) -> None:
+    panel = _open(qtbot, page)
+    page.set_host(demo_host)
+    assert not panel.samples_host
+    panel.tick()
+    assert "host" not in panel._busy
+    assert len(panel.host_bars.opts["height"]) == len(demo_host.topology.cpus)
+    assert panel.notes["irq"].textItem.toPlainText() == NO_LIVE
+
+
+def test_nothing_is_drawn_while_hidden_and_the_backlog_once_shown(qtbot: QtBot, page: VmsPage) -> None:
+    panel = _open(qtbot, page)
+    uri = page.model.find_name("gaming").uri
+    page.hide()
+    before = panel.redraws
+    for t in range(4):
+        panel.add_sample(uri, _sample(float(t), t * 10**9, (0, 0, 0, 0)))
+    assert panel.redraws == before
+    page.show()
+    qtbot.waitExposed(page)
+    assert panel.redraws == before + 1
+    assert len(panel.cpu_curve.getData()[1]) == 3
