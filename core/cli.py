@@ -68,6 +68,14 @@ def build_parser() -> argparse.ArgumentParser:
         help="libvirt connection URI (window only; repeatable; default qemu:///system)",
     )
     parser.add_argument(
+        "--show-domain-console",
+        metavar="NAME",
+        help="open the VMs page and the console of VM NAME (window only)",
+    )
+    parser.add_argument(
+        "--show-domain-editor", metavar="NAME", help="open the VMs page and edit VM NAME's XML (window only)"
+    )
+    parser.add_argument(
         "--show-domain-performance",
         metavar="NAME",
         help="open the VMs page on the live graphs of VM NAME (window only)",

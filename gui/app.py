@@ -29,6 +29,10 @@ def run_app(args: argparse.Namespace) -> int:
     window = MainWindow(uris=getattr(args, "connect", None))
     install_excepthook(lambda: window)
     window.show()
+    for what in ("console", "editor"):
+        name = getattr(args, f"show_domain_{what}", None)
+        if name:
+            window.show_domain(name, what)
     if getattr(args, "show_domain_performance", None):
         from vfiodeck.gui.vms.show_performance import show_domain_performance
 

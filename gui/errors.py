@@ -1,7 +1,8 @@
-"""One way to show errors: ``show_error(parent, summary, details)``, and an excepthook.
+"""The window's one error channel: ``show_error(parent, summary, details)``, ``describe`` and an excepthook.
 
-Expected errors (``VfioDeckError``: a bad root, a refused permission) show their one-line message
-as it is. Only an unexpected exception puts a traceback in the dialog's "details" area.
+Expected errors (``VfioDeckError``: a bad root, a refused permission; ``VmError``: libvirt's refusal
+translated) show their one-line message as it is, with libvirt's own text folded under "Details".
+Only an unexpected exception puts a traceback there. Background pollers log; they never call this.
 """
 
 from __future__ import annotations
@@ -30,15 +31,29 @@ def show_error(parent: QWidget | None, summary: str, details: str = "") -> None:
     box.exec()
 
 
-def show_exception(parent: QWidget | None, what: str, exc: BaseException) -> None:
-    """``what`` failed because of ``exc``: a user message for our errors, a traceback otherwise."""
+def describe(err: BaseException) -> tuple[str, str]:
+    """(summary, details): our errors' sentence and libvirt's raw text; a traceback for anything else."""
     from vfiodeck.core.errors import VfioDeckError  # lazy: keeps the window's first paint fast
+    from vfiodeck.core.vm.errors import VmError
 
-    if isinstance(exc, VfioDeckError):
-        show_error(parent, str(exc))
-        return
-    details = "".join(traceback.format_exception(type(exc), exc, exc.__traceback__))
-    show_error(parent, f"{what}: {exc}", details)
+    if isinstance(err, VmError):
+        return str(err), err.detail if err.detail != str(err) else ""
+    if isinstance(err, VfioDeckError):
+        return str(err), ""
+    details = "".join(traceback.format_exception(type(err), err, err.__traceback__))
+    return str(err) or type(err).__name__, details
+
+
+def show_exception(parent: QWidget | None, what: str, exc: BaseException) -> None:
+    """``what`` failed because of ``exc``: "what: sentence", details folded away. A host error
+    (a bad root, a refused read) already names what failed and shows alone."""
+    from vfiodeck.core.errors import VfioDeckError
+    from vfiodeck.core.vm.errors import VmError
+
+    summary, details = describe(exc)
+    if isinstance(exc, VfioDeckError) and not isinstance(exc, VmError):
+        what = ""
+    show_error(parent, f"{what}: {summary}" if what else summary, details)
 
 
 def install_excepthook(parent_getter: object = None) -> None:

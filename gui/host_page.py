@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from PySide6.QtCore import QAbstractItemModel, QItemSelection, QModelIndex, Qt, Signal
-from PySide6.QtGui import QIcon
+from PySide6.QtGui import QAction, QIcon
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QComboBox,
@@ -284,3 +284,42 @@ class HostPage(QWidget):
         else:
             self.details.show_nothing()
         self.device_selected.emit(address or "")
+
+    # -- what the window asks of this page ------------------------------------------------------
+    def focus_search(self) -> None:
+        self.search.setFocus()
+        self.search.selectAll()
+
+    def zoom(self, step: int) -> None:
+        """+1 zooms the topology in, -1 out, 0 fits it to the page."""
+        if step > 0:
+            self.topology.zoom_in()
+        elif step < 0:
+            self.topology.zoom_out()
+        else:
+            self.topology.fit()
+
+    def current_addresses(self) -> list[str]:
+        """Every function the current row stands for (a group's, or a device's), [] when none."""
+        index = self.tree.currentIndex()
+        addresses = index.data(int(Role.ADDRESSES)) if index.isValid() else None
+        return list(addresses) if addresses else []
+
+    def add_device_action(self, action: QAction) -> None:
+        """An action on the current device: in the tree's context menu and on its shortcut."""
+        action.setShortcutContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
+        self.tree.addAction(action)
+        self.tree.setContextMenuPolicy(Qt.ContextMenuPolicy.ActionsContextMenu)
+
+    @property
+    def tab(self) -> int:
+        return int(self.tabs.currentIndex())
+
+    @tab.setter
+    def tab(self, index: int) -> None:
+        self.tabs.setCurrentIndex(index)
+
+    @property
+    def first_field(self) -> QWidget:
+        """Where Tab goes from the page list."""
+        return self.kind_box

@@ -1,30 +1,21 @@
-"""The main window: navigation (Host, VMs, Readiness), menus, the busy indicator, host loading."""
+"""The main window: navigation (Host, VMs, Readiness), menus and the busy indicator. The host it
+shows is a ``HostSession``; the window hands that session's values to its pages."""
 
 from __future__ import annotations
 
+import functools
 import logging
-import platform
 from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import QByteArray, QPoint, Qt, QTimer, Signal
-from PySide6.QtGui import (
-    QAction,
-    QCloseEvent,
-    QDragEnterEvent,
-    QDragMoveEvent,
-    QIcon,
-    QKeySequence,
-    QPaintEvent,
-)
+from PySide6.QtCore import QTimer, Signal
+from PySide6.QtGui import QCloseEvent, QIcon, QKeySequence, QPaintEvent
 from PySide6.QtWidgets import (
     QFileDialog,
     QHBoxLayout,
     QLabel,
-    QListWidget,
     QMainWindow,
-    QMenu,
     QMessageBox,
     QProgressBar,
     QStackedWidget,
@@ -32,11 +23,13 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from vfiodeck.gui.actions import ActionRegistry
 from vfiodeck.gui.errors import show_error, show_exception
-from vfiodeck.gui.mime import PCI_MIME
+from vfiodeck.gui.host_session import HostSession
+from vfiodeck.gui.jobs import Jobs
+from vfiodeck.gui.navigation import NavigationList
 from vfiodeck.gui.plain import plain_label
-from vfiodeck.gui.settings import open_settings
-from vfiodeck.gui.worker import Jobs
+from vfiodeck.gui.settings import restore_window, save_window
 from vfiodeck.resources import demo_host_path, demo_libvirt_xml, icon_path
 
 if TYPE_CHECKING:
@@ -46,6 +39,7 @@ if TYPE_CHECKING:
     from vfiodeck.gui.readiness_page import ReadinessPage
     from vfiodeck.gui.setup import SetupBanner
     from vfiodeck.gui.vms.page import VmsPage
+    from vfiodeck.gui.window_setup import WindowSetup
 
 log = logging.getLogger(__name__)
 
@@ -55,38 +49,6 @@ PAGES = ("Host", "VMs", "Readiness", "History")
 def demo_uri() -> str:
     """The demo host's VMs: libvirt's in-process test driver on the bundled XML."""
     return f"test://{demo_libvirt_xml()}"
-
-
-class NavigationList(QListWidget):
-    """The page list. Dragging a device over a page's name opens that page, so a device dragged
-    from the Host page can be dropped on a VM in the VMs page."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.setAcceptDrops(True)
-
-    def _hover(self, pos: QPoint) -> bool:
-        item = self.itemAt(pos)
-        if item is None:
-            return False
-        self.setCurrentItem(item)
-        return True
-
-    def dragEnterEvent(self, event: QDragEnterEvent) -> None:  # noqa: N802
-        if event.mimeData().hasFormat(PCI_MIME):
-            self._hover(event.position().toPoint())
-            event.acceptProposedAction()
-        else:
-            event.ignore()
-
-    def dragMoveEvent(self, event: QDragMoveEvent) -> None:  # noqa: N802
-        if event.mimeData().hasFormat(PCI_MIME):
-            self._hover(event.position().toPoint())
-            # Accepted only to keep the switch going; dropping here does nothing.
-            event.setDropAction(Qt.DropAction.IgnoreAction)
-            event.accept()
-        else:
-            event.ignore()
 
 
 SNAPSHOT_FILTER = "Host snapshots (*.tar.gz *.tgz *.tar.bz2 *.tar.xz *.tar);;All files (*)"
@@ -104,10 +66,13 @@ class MainWindow(QMainWindow):
         # qemu:///system for this computer, the bundled test-driver XML for the demo host.
         self._explicit_uris = list(uris or [])
         self.jobs = Jobs(self)
-        self.loaded: LoadedHost | None = None
-        self._generation = 0  # a newer load makes an older one's result stale
-        self._pending = 0
-        self._watcher: object | None = None
+        self.registry = ActionRegistry()
+        self.session = HostSession(self.jobs, self)
+        self.session.busy_changed.connect(self._set_busy)
+        self.session.loaded.connect(self._loaded)
+        self.session.failed.connect(self._load_failed)
+        self.session.saved.connect(self._saved)
+        self.session.save_failed.connect(self._save_failed)
 
         self.nav = NavigationList()
         self.nav.setObjectName("navigation")
@@ -115,24 +80,28 @@ class MainWindow(QMainWindow):
         self.nav.addItems(list(PAGES))
         self.nav.setFixedWidth(130)
         self.stack = QStackedWidget()
-        # The pages (item models, topology, core imports) are built right after the first paint:
+        # Pages are built after the first paint (Host, Readiness) and once a host is shown (VMs):
         # the window shows at once and the worker scans meanwhile.
-        self._pages: tuple[HostPage, VmsPage, ReadinessPage, HistoryPage] | None = None
-        self._banner: SetupBanner | None = None
+        self._host_page: HostPage | None = None
+        self._readiness: ReadinessPage | None = None
+        self._vms: VmsPage | None = None
+        self.setup: WindowSetup | None = None
         self._first_paint = False
         self._saved_tab = 0
         self._deferred: Callable[[], None] | None = None
+        self.after_vms_built: list[Callable[[VmsPage], None]] = []  # the command line's --show-domain-*
         # Plain label: touching the Qt namespace costs ~35 ms of PySide6 lazy loading before the paint.
-        self.stack.addWidget(QLabel("Reading the host…"))
+        self._placeholder = QLabel("Reading the host…")
+        self.stack.addWidget(self._placeholder)
         self.nav.currentRowChanged.connect(self._show_row)
         central = QWidget()
         layout = QHBoxLayout(central)
         layout.setContentsMargins(4, 4, 4, 4)
         layout.addWidget(self.nav)
-        self._right = QVBoxLayout()
-        self._right.setContentsMargins(0, 0, 0, 0)
-        self._right.addWidget(self.stack, 1)
-        layout.addLayout(self._right, 1)
+        self.right = QVBoxLayout()  # a banner of pending host changes goes above the pages
+        self.right.setContentsMargins(0, 0, 0, 0)
+        self.right.addWidget(self.stack, 1)
+        layout.addLayout(self.right, 1)
         self.setCentralWidget(central)
 
         self.busy = QProgressBar()
@@ -149,185 +118,147 @@ class MainWindow(QMainWindow):
         self._update_title()
         self._restore_settings()
 
-    # -- menus ------------------------------------------------------------------------------
-    def _action(
-        self, text: str, slot: object, shortcut: QKeySequence | QKeySequence.StandardKey | str | None = None
-    ) -> QAction:
-        action = QAction(text, self)
-        if shortcut is not None:
-            action.setShortcut(QKeySequence(shortcut))
-        action.triggered.connect(slot)
-        return action
+    @property
+    def loaded(self) -> LoadedHost | None:
+        return self.session.current
 
+    # -- menus ------------------------------------------------------------------------------
     def _build_menus(self) -> None:
+        add = self.registry.add
         bar = self.menuBar()
         file_menu = bar.addMenu("&File")
-        self.open_action = self._action(
-            "&Open snapshot…", self.ask_open_snapshot, QKeySequence.StandardKey.Open
-        )
-        self.save_action = self._action(
-            "&Save snapshot…", self.ask_save_snapshot, QKeySequence.StandardKey.Save
-        )
-        self.demo_action = self._action("Open &demo host", self.open_demo, "Ctrl+D")
-        self.live_action = self._action("Open &this computer", self.open_live, "Ctrl+L")
-        self.refresh_action = self._action("&Refresh", self.refresh, QKeySequence.StandardKey.Refresh)
-        self.quit_action = self._action("&Quit", self.close, "Ctrl+Q")
-        for action in (
-            self.open_action,
-            self.save_action,
-            None,
-            self.demo_action,
-            self.live_action,
-            self.refresh_action,
-            None,
-            self.quit_action,
-        ):
-            if action is None:
-                file_menu.addSeparator()
-            else:
-                file_menu.addAction(action)
+        self.open_action = add(self, "&Open snapshot…", self.ask_open_snapshot, QKeySequence.StandardKey.Open)
+        self.save_action = add(self, "&Save snapshot…", self.ask_save_snapshot, QKeySequence.StandardKey.Save)
+        self.demo_action = add(self, "Open &demo host", self.open_demo, "Ctrl+D")
+        self.live_action = add(self, "Open &this computer", self.open_live, "Ctrl+L")
+        self.refresh_action = add(self, "&Refresh", self.refresh, QKeySequence.StandardKey.Refresh)
+        self.quit_action = add(self, "&Quit", self.close, "Ctrl+Q")
+        for action in (self.open_action, self.save_action, None, self.demo_action, self.live_action):
+            file_menu.addSeparator() if action is None else file_menu.addAction(action)
+        for action in (self.refresh_action, None, self.quit_action):
+            file_menu.addSeparator() if action is None else file_menu.addAction(action)
         view_menu = bar.addMenu("&View")
         for i, name in enumerate(PAGES):
-            view_menu.addAction(
-                self._action(f"&{name}", lambda _c=False, i=i: self.show_page(i), f"Ctrl+{i + 1}")
-            )
+            view_menu.addAction(add(self, f"&{name}", functools.partial(self.show_page, i), f"Ctrl+{i + 1}"))
         view_menu.addSeparator()
-        view_menu.addAction(
-            self._action(
-                "Zoom &in", lambda: self.host_page.topology.zoom_in(), QKeySequence.StandardKey.ZoomIn
-            )
-        )
-        view_menu.addAction(
-            self._action(
-                "Zoom &out", lambda: self.host_page.topology.zoom_out(), QKeySequence.StandardKey.ZoomOut
-            )
-        )
-        view_menu.addAction(
-            self._action("&Fit topology to window", lambda: self.host_page.topology.fit(), "Ctrl+0")
-        )
-        view_menu.addAction(self._action("&Find device", self._focus_search, QKeySequence.StandardKey.Find))
+        zoom = self._zoom
+        for text, step, key in (
+            ("Zoom &in", 1, QKeySequence.StandardKey.ZoomIn),
+            ("Zoom &out", -1, QKeySequence.StandardKey.ZoomOut),
+            ("&Fit topology to window", 0, "Ctrl+0"),
+        ):
+            view_menu.addAction(add(self, text, functools.partial(zoom, step), key))
+        view_menu.addAction(add(self, "&Find device", self._focus_search, QKeySequence.StandardKey.Find))
         help_menu = bar.addMenu("&Help")
-        help_menu.addAction(self._action("&About VFIO Deck", self.show_about, "F1"))
+        help_menu.addAction(add(self, "&About VFIO Deck", self.show_about, "F1"))
+
+    def _zoom(self, step: int) -> None:
+        self.host_page.zoom(step)
 
     def _focus_search(self) -> None:
         self.show_page(0)
-        self.host_page.search.setFocus()
-        self.host_page.search.selectAll()
+        self.host_page.focus_search()
 
     def show_page(self, index: int) -> None:
         self.nav.setCurrentRow(index)
 
-    # -- pages, built after the first paint ------------------------------------------------
-    def _build_pages(self) -> tuple[HostPage, VmsPage, ReadinessPage, HistoryPage]:
-        if self._pages is not None:
-            return self._pages
-        from vfiodeck.gui.history_page import HistoryPage
-        from vfiodeck.gui.host_page import HostPage
-        from vfiodeck.gui.readiness_page import ReadinessPage
-        from vfiodeck.gui.setup import SetupBanner
-        from vfiodeck.gui.vms.page import VmsPage
+    # -- pages ------------------------------------------------------------------------------
+    @property
+    def host_page(self) -> HostPage:
+        if self._host_page is None:
+            from vfiodeck.gui.host_page import HostPage
+            from vfiodeck.gui.readiness_page import ReadinessPage
 
-        pages = (HostPage(), VmsPage(uris=self._vm_uris()), ReadinessPage(), HistoryPage(self.jobs))
-        self._banner = SetupBanner()
-        self._banner.create_vm.connect(self._assign_addresses)
-        self._right.insertWidget(0, self._banner)
-        self._pages = pages
-        placeholder = self.stack.widget(0)
-        for page in pages:
-            self.stack.addWidget(page)
-        self.stack.removeWidget(placeholder)
-        placeholder.deleteLater()
-        pages[0].demo_requested.connect(self.open_demo)
-        pages[2].rerun_requested.connect(self.refresh)  # checks run with the scan: re-read the host
-        tree = pages[0].tree
-        tree.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
-        tree.customContextMenuRequested.connect(self._tree_menu)
-        assign = self._action("&Assign to VM…", self.assign_selected, "Ctrl+Shift+A")
-        assign.setShortcutContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
-        tree.addAction(assign)
-        self.assign_action = assign
-        setup = self._action("Set up &passthrough…", self.setup_selected, "Ctrl+Shift+P")
-        setup.setShortcutContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
-        tree.addAction(setup)
-        self.setup_action = setup
-        pages[0].tabs.setCurrentIndex(self._saved_tab)
-        self.setTabOrder(self.nav, pages[0].kind_box)
-        self._show_row(self.nav.currentRow())
-        return pages
+            self._host_page = HostPage()
+            self._readiness = ReadinessPage()
+            self.stack.addWidget(self._host_page)
+            self.stack.addWidget(self._readiness)
+            self._host_page.demo_requested.connect(self.open_demo)
+            self._readiness.rerun_requested.connect(self.refresh)  # checks run with the scan
+            self.assign_action = self.registry.add(
+                self._host_page, "&Assign to VM…", self.assign_selected, "Ctrl+Shift+A", local=True
+            )
+            self._host_page.add_device_action(self.assign_action)
+            self._host_page.tab = self._saved_tab
+            self.setTabOrder(self.nav, self._host_page.first_field)
+            from vfiodeck.gui.window_setup import WindowSetup
+
+            self.setup = WindowSetup(self)
+            self.stack.addWidget(self.setup.history)
+            self._show_row(self.nav.currentRow())
+        return self._host_page
+
+    @property
+    def _banner(self) -> SetupBanner | None:
+        return self.setup.banner if self.setup is not None else None
+
+    def setup_selected(self) -> None:
+        self.host_page.setFocus()  # builds the pages, and with them the setup
+        assert self.setup is not None
+        self.setup.setup_selected()
+
+    @property
+    def history_page(self) -> HistoryPage:
+        self.host_page  # noqa: B018  built together
+        assert self.setup is not None
+        return self.setup.history
+
+    @property
+    def readiness_page(self) -> ReadinessPage:
+        self.host_page  # noqa: B018  built together
+        assert self._readiness is not None
+        return self._readiness
+
+    @property
+    def vms_page(self) -> VmsPage:
+        """Built on first visit, or once a host is shown: never before, so it never competes
+        with the host scan for the first paint."""
+        if self._vms is None:
+            from vfiodeck.gui.vms.page import VmsPage
+
+            self._vms = VmsPage(uris=self._vm_uris(), jobs=self.jobs, actions=self.registry)
+            self.stack.addWidget(self._vms)
+            if self.loaded is not None:
+                self._vms.set_host(self.loaded.host)
+            for hook in self.after_vms_built:
+                hook(self._vms)
+            self._show_row(self.nav.currentRow())
+        return self._vms
 
     def _vm_uris(self) -> list[str]:
         if self._explicit_uris:
             return self._explicit_uris
         return [demo_uri()] if self.loaded is not None and self.loaded.demo else []
 
+    def show_domain(self, name: str, what: str) -> None:
+        """Open the VMs page on VM ``name``'s console or editor (the command line's --show-domain-*)."""
+        from vfiodeck.gui.vms.show_domain import show_domain
+
+        self.show_page(1)
+        if self._vms is not None:
+            show_domain(self._vms, name, what)
+        else:
+            self.after_vms_built.append(lambda page: show_domain(page, name, what))
+
     def assign_selected(self) -> None:
         """The keyboard and context-menu twin of dragging a device onto a VM."""
-        from vfiodeck.gui.models.iommu_model import Role
-
-        index = self.host_page.tree.currentIndex()
-        addresses = self.host_page.proxy.data(index, int(Role.ADDRESSES)) if index.isValid() else None
+        addresses = self.host_page.current_addresses()
         if not addresses:
             self.status.setText("Select a device or a group first.")
             return
-        self._assign_addresses(list(addresses))
+        self.assign_addresses(addresses)
 
-    def _assign_addresses(self, addresses: list[str]) -> None:
+    def assign_addresses(self, addresses: list[str]) -> None:
         if addresses:
             self.show_page(1)
             self.vms_page.assign_to_vm(addresses)
 
-    def setup_selected(self) -> None:
-        """The guided setup for the selected device's candidate."""
-        from vfiodeck.gui.setup import SetupDialog
-
-        address = self.host_page.selected_address()
-        if address is None or self.loaded is None:
-            self.status.setText("Select a device first.")
-            return
-        self.setup_dialog = SetupDialog(self.loaded, address, self.jobs, self)
-        self.setup_dialog.applied.connect(self._setup_applied)
-        self.setup_dialog.show()
-
-    def _setup_applied(self, state: object) -> None:
-        from vfiodeck.core.hostchanges import pending
-
-        assert isinstance(state, pending.Pending)
-        pending.save(state)
-        self.show_banner(state)
-        self.history_page.refresh()
-
-    def show_banner(self, state: object) -> None:
-        if self._banner is not None:
-            self._banner.show_state(state, self.loaded)  # type: ignore[arg-type]
-
-    def _tree_menu(self, pos: QPoint) -> None:
-        tree = self.host_page.tree
-        if not tree.indexAt(pos).isValid():
-            return
-        menu = QMenu(tree)
-        menu.addAction(self.assign_action)
-        menu.addAction(self.setup_action)
-        menu.exec(tree.viewport().mapToGlobal(pos))
-
-    @property
-    def host_page(self) -> HostPage:
-        return self._build_pages()[0]
-
-    @property
-    def vms_page(self) -> VmsPage:
-        return self._build_pages()[1]
-
-    @property
-    def readiness_page(self) -> ReadinessPage:
-        return self._build_pages()[2]
-
-    @property
-    def history_page(self) -> HistoryPage:
-        return self._build_pages()[3]
-
     def _show_row(self, row: int) -> None:
-        if self._pages is not None and 0 <= row < len(self._pages):
-            self.stack.setCurrentWidget(self._pages[row])
+        if row == 1 and self._vms is None and self.loaded is not None:
+            self.vms_page  # noqa: B018  first visit builds it
+        pages = (self._host_page, self._vms, self._readiness, self.setup.history if self.setup else None)
+        page = pages[row] if 0 <= row < len(pages) else None
+        self.stack.setCurrentWidget(page if page is not None else self._placeholder)
 
     def paintEvent(self, event: QPaintEvent) -> None:  # noqa: N802
         super().paintEvent(event)
@@ -340,28 +271,17 @@ class MainWindow(QMainWindow):
         deferred, self._deferred = self._deferred, None
         if deferred is not None:
             deferred()
-        self._build_pages()
+        self.host_page  # noqa: B018
 
     # -- loading ----------------------------------------------------------------------------
     def open_root(self, spec: str | None, demo: bool = False) -> None:
         """Scan a host root on a worker; the window stays responsive and shows a busy bar."""
-        self._generation += 1
-        generation = self._generation
-        self._set_busy(True, "Reading the host…")
+        generation = self.session.begin()
         if not self._first_paint:
             # The scan's imports would compete with the first paint for the GIL: start after it.
-            self._deferred = lambda: self._start_load(generation, spec, demo)
+            self._deferred = lambda: self.session.start(generation, spec, demo)
             return
-        self._start_load(generation, spec, demo)
-
-    def _start_load(self, generation: int, spec: str | None, demo: bool) -> None:
-        from vfiodeck.gui.loading import load_host
-
-        self.jobs.start(
-            lambda: load_host(spec, demo),
-            lambda result: self._loaded(generation, result),
-            lambda exc: self._load_failed(generation, exc),
-        )
+        self.session.start(generation, spec, demo)
 
     def open_demo(self) -> None:
         self.open_root(str(demo_host_path()), demo=True)
@@ -370,72 +290,49 @@ class MainWindow(QMainWindow):
         self.open_root(None)
 
     def refresh(self) -> None:
-        if self.loaded is not None:
-            self.open_root(self.loaded.spec, self.loaded.demo)
+        self.session.reload()
 
-    def _loaded(self, generation: int, result: LoadedHost) -> None:
-        self._set_busy(False)
-        if generation != self._generation:
-            return
-        self.loaded = result
+    def _loaded(self, result: LoadedHost) -> None:
         self.host_page.set_host(result.host, result.candidates, offer_demo=not result.demo)
-        if not self._explicit_uris:
-            self.vms_page.set_uris(self._vm_uris())
-        self.vms_page.set_host(result.host)
         self.readiness_page.set_readiness(result.readiness)
         self.history_page.set_root(result.root)
-        self._show_pending()
+        if self.setup is not None:
+            self.setup.show_pending()
         self._update_title()
         groups = len(result.host.iommu.groups)
         self.status.setText(
             f"{len(result.host.pci_devices)} PCI devices, {groups} IOMMU groups, "
             f"{len(result.host.topology.cpus)} CPUs"
         )
-        self._watch_live(result.root.live)
         self.host_loaded.emit(result)
+        # The VMs page follows the host, after the host page had its paint.
+        QTimer.singleShot(0, lambda: self._show_vms_host(result))
 
-    def _show_pending(self) -> None:
-        from vfiodeck.core.hostchanges import pending
-
-        self._build_pages()
-        self.show_banner(pending.load())
-
-    def _load_failed(self, generation: int, exc: BaseException) -> None:
-        self._set_busy(False)
-        if generation != self._generation:
+    def _show_vms_host(self, result: LoadedHost) -> None:
+        if self.loaded is not result:
             return
+        page = self.vms_page
+        if not self._explicit_uris:
+            page.set_uris(self._vm_uris())
+        page.set_host(result.host)
+
+    def _load_failed(self, exc: BaseException) -> None:
         self.status.setText("Could not open the host")
         self.load_failed.emit(str(exc))
         show_exception(self, "Could not read the host", exc)
 
     def _set_busy(self, busy: bool, message: str = "") -> None:
-        self._pending += 1 if busy else -1
-        self._pending = max(self._pending, 0)
-        self.busy.setVisible(self._pending > 0)
+        self.busy.setVisible(busy)
         if message:
             self.status.setText(message)
 
     @property
     def is_busy(self) -> bool:
-        return self._pending > 0
+        return self.session.is_busy
 
     def _update_title(self) -> None:
         what = self.loaded.title if self.loaded else "loading…"
         self.setWindowTitle(f"{what} — VFIO Deck")
-
-    def _watch_live(self, live: bool) -> None:
-        """Refresh on PCI hotplug and bind/unbind, but only while showing the live host."""
-        from vfiodeck.gui.udev_watch import PciWatcher
-
-        if live and self._watcher is None:
-            watcher = PciWatcher(self)
-            if watcher.start():
-                watcher.changed.connect(self.refresh)
-                self._watcher = watcher
-        elif not live and isinstance(self._watcher, PciWatcher):
-            self._watcher.stop()
-            self._watcher.deleteLater()
-            self._watcher = None
 
     # -- snapshots --------------------------------------------------------------------------
     def ask_open_snapshot(self) -> None:
@@ -453,85 +350,36 @@ class MainWindow(QMainWindow):
             self.save_snapshot(Path(path))
 
     def save_snapshot(self, dest: Path) -> None:
-        if self.loaded is None:
-            return
-        root = self.loaded.root
+        self.session.save_snapshot(dest)
 
-        def write() -> Path:
-            from vfiodeck.core.snapshot import write_snapshot
-
-            write_snapshot(root, dest)
-            return dest
-
-        self._set_busy(True, f"Writing {dest.name}…")
-        self.jobs.start(write, self._saved, self._save_failed)
-
-    def _saved(self, dest: Path) -> None:
-        self._set_busy(False)
+    def _saved(self, dest: str) -> None:
         self.status.setText(f"Saved {dest}")
-        self.snapshot_saved.emit(str(dest))
+        self.snapshot_saved.emit(dest)
 
     def _save_failed(self, exc: BaseException) -> None:
-        self._set_busy(False)
         self.status.setText("Could not save the snapshot")
         show_exception(self, "Could not save the snapshot", exc)
 
     # -- about, settings --------------------------------------------------------------------
     def about_text(self) -> str:
-        from importlib.metadata import PackageNotFoundError, version
+        from vfiodeck.gui.about import about_text
 
-        import PySide6
-        from PySide6.QtCore import qVersion
-
-        def dist(name: str) -> str:
-            try:
-                return version(name)
-            except PackageNotFoundError:
-                return "not installed"
-
-        from vfiodeck.core import __version__
-
-        return (
-            f"<h3>VFIO Deck {__version__}</h3>"
-            "<p>See, check, assign and run VFIO/IOMMU passthrough.</p>"
-            f"<p>Python {platform.python_version()}<br>PySide6 {PySide6.__version__}, Qt {qVersion()}<br>"
-            f"pyudev {dist('pyudev')}<br>libvirt-python {dist('libvirt-python')}<br>"
-            f"pyqtgraph {dist('pyqtgraph')}</p><p>GPL-3.0-or-later</p>"
-        )
+        return about_text()
 
     def show_about(self) -> None:
         QMessageBox.about(self, "About VFIO Deck", self.about_text())
 
     def _restore_settings(self) -> None:
-        settings = open_settings()
-        geometry = settings.value("window/geometry")
-        if isinstance(geometry, QByteArray) and not geometry.isEmpty():
-            self.restoreGeometry(geometry)
-        else:
-            self.resize(1200, 760)
-        self.show_page(_int(settings.value("window/page"), 0, len(PAGES) - 1))
-        self._saved_tab = _int(settings.value("host/tab"), 0, 1)
+        page, self._saved_tab = restore_window(self, len(PAGES))
+        self.show_page(page)
 
     def save_settings(self) -> None:
-        settings = open_settings()
-        settings.setValue("window/geometry", self.saveGeometry())
-        settings.setValue("window/page", self.nav.currentRow())
-        tab = self._pages[0].tabs.currentIndex() if self._pages else self._saved_tab
-        settings.setValue("host/tab", tab)
-        settings.sync()
+        tab = self._host_page.tab if self._host_page is not None else self._saved_tab
+        save_window(self, self.nav.currentRow(), tab)
 
     def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802
         self.save_settings()
-        if self._watcher is not None:
-            self._watch_live(False)
-        if self._pages is not None:
-            self._pages[1].shutdown()  # stop sampling and close libvirt connections
+        self.session.watch_live(False)
+        if self._vms is not None:
+            self._vms.shutdown()  # stop sampling; the connections close on their own queues
         super().closeEvent(event)
-
-
-def _int(value: object, low: int, high: int) -> int:
-    try:
-        number = int(str(value))
-    except (TypeError, ValueError):
-        return low
-    return min(max(number, low), high)

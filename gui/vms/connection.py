@@ -1,25 +1,36 @@
 """One libvirt connection as the page sees it: connect, list, follow events, reconnect with backoff.
 
-All libvirt calls run as jobs on the thread pool. Lifecycle events arrive on libvirt's event-loop
-thread and are re-emitted through a Qt signal, which hops to the GUI thread before anything is
-touched. Polling runs as well, slowly when events work and faster when they don't.
+Every libvirt call (connect, event registration and release, the domain list, actions, close) is a
+job on this connection's own serial queue in ``gui/jobs.py``: calls on one connection never overlap,
+and none runs on the GUI thread, where a dead remote would freeze the window. Lifecycle events arrive
+on libvirt's event-loop thread and are re-emitted through a Qt signal, which hops to the GUI thread
+before anything is touched. Polling runs as well, slowly when events work and faster when they don't.
 """
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from enum import Enum
+from typing import Any, TypeVar
 
+import libvirt
 from PySide6.QtCore import QObject, QTimer, Signal
 
-from vfiodeck.core.vm.connection import DEFAULT_BACKOFF, Backoff, Hypervisor
+from vfiodeck.core.vm.connection import (
+    DEFAULT_BACKOFF,
+    Backoff,
+    Hypervisor,
+    open_connection,
+)
 from vfiodeck.core.vm.errors import ConnectionFailedError, ConnectionLostError, VmError, unreachable_message
 from vfiodeck.core.vm.events import EventSubscription, LifecycleEvent
 from vfiodeck.core.vm.inventory import DomainRow as DomainRow
-from vfiodeck.core.vm.inventory import inventory as read_rows
-from vfiodeck.gui.vms.workers import JobRunner
+from vfiodeck.core.vm.inventory import inventory
+from vfiodeck.gui.jobs import Failed, Jobs
 
 log = logging.getLogger(__name__)
+_T = TypeVar("_T")
 
 POLL_WITH_EVENTS_MS = 15000  # events carry the news; the poll only notices a dead connection
 POLL_WITHOUT_EVENTS_MS = 3000
@@ -31,29 +42,43 @@ class LinkState(str, Enum):
     DOWN = "down"
 
 
+def read_rows(hv: Hypervisor) -> tuple[DomainRow, ...]:
+    """``inventory(hv)``, where a failure on a link that is no longer alive is a lost connection."""
+    try:
+        return inventory(hv)
+    except VmError as err:
+        if not hv.is_alive():
+            raise ConnectionLostError(f"The connection to {hv.uri} was lost.", detail=str(err)) from err
+        raise
+
+
 class ConnectionController(QObject):
-    """Owns one ``Hypervisor``. Emits ``rows_changed(uri, rows)`` and ``state_changed(uri, state, text)``."""
+    """Owns one ``Hypervisor``. Emits ``rows_changed(uri, rows)`` and ``state_changed(uri, state, text)``.
+    ``run`` is the only way to reach the connection: it queues a job on this connection's queue."""
 
     rows_changed = Signal(str, object)
     state_changed = Signal(str, str, str)
     _event_arrived = Signal(object)  # emitted on libvirt's thread, delivered on ours
+    _link_lost = Signal(str)  # libvirt's close callback or keepalive, from libvirt's thread
 
     def __init__(
         self,
         uri: str,
-        runner: JobRunner,
+        jobs: Jobs,
         *,
         events: bool = True,
         backoff: Backoff = DEFAULT_BACKOFF,
+        opener: Callable[[str], libvirt.virConnect] = open_connection,
         parent: QObject | None = None,
     ) -> None:
         super().__init__(parent)
         self.uri = uri
-        self.hv = Hypervisor(uri, events=events)
-        self._runner = runner
+        self.hv = Hypervisor(uri, events=events, opener=opener, on_lost=self._link_lost.emit)
+        self._jobs = jobs
         self._backoff = backoff
         self._attempt = 0
-        self._subscription: EventSubscription | None = None
+        self._subscription: EventSubscription | None = None  # touched only on the queue
+        self.watching = False
         self.state = LinkState.CONNECTING
         self.message = f"Connecting to {uri}…"
         self._closed = False
@@ -65,6 +90,17 @@ class ConnectionController(QObject):
         self._retry.setSingleShot(True)
         self._retry.timeout.connect(self.connect_now)
         self._event_arrived.connect(self._on_event)
+        self._link_lost.connect(lambda reason: self.lost(ConnectionLostError(reason)))
+
+    def run(
+        self,
+        fn: Callable[[Hypervisor], _T],
+        on_done: Callable[[Any], None] | None = None,
+        on_failed: Failed | None = None,
+    ) -> None:
+        """Run ``fn(hv)`` on this connection's queue; the callbacks run on the GUI thread."""
+        hv = self.hv
+        self._jobs.run(lambda: fn(hv), on_done, on_failed, queue=self.uri)
 
     # -- connecting -------------------------------------------------------------------------
     def connect_now(self) -> None:
@@ -73,38 +109,38 @@ class ConnectionController(QObject):
         self._retry.stop()
         self._set_state(LinkState.CONNECTING, f"Connecting to {self.uri}…")
 
-        def work() -> tuple[DomainRow, ...]:
-            self.hv.close()
-            self.hv.connect()
-            return read_rows(self.hv)
+        def work(hv: Hypervisor) -> tuple[tuple[DomainRow, ...], bool]:
+            self._release(hv)
+            hv.connect()
+            try:
+                self._subscription = hv.watch(self._event_arrived.emit)
+            except VmError as err:
+                log.info("no lifecycle events on %s: %s", self.uri, err)
+            return read_rows(hv), self._subscription is not None
 
-        self._runner.run(work, self._on_connected, self._on_down)
+        self.run(work, self._on_connected, self._on_down)
 
-    def _on_connected(self, rows: object) -> None:
+    def _release(self, hv: Hypervisor) -> None:
+        """On the queue: drop the event registration, then the connection (a no-op when closed)."""
+        subscription, self._subscription = self._subscription, None
+        hv.unwatch(subscription)
+        hv.close()
+
+    def _on_connected(self, result: tuple[tuple[DomainRow, ...], bool]) -> None:
         if self._closed:
             return
+        rows, self.watching = result
         self._attempt = 0
-        self._subscribe()
         self._set_state(LinkState.UP, f"Connected to {self.uri}")
-        self._poll.start(POLL_WITH_EVENTS_MS if self._subscription else POLL_WITHOUT_EVENTS_MS)
+        self._poll.start(POLL_WITH_EVENTS_MS if self.watching else POLL_WITHOUT_EVENTS_MS)
         self.rows_changed.emit(self.uri, rows)
-
-    def _subscribe(self) -> None:
-        if self._subscription is not None:
-            self._subscription.cancel()
-        try:
-            self._subscription = self.hv.watch(self._event_arrived.emit)
-        except VmError as err:
-            log.info("no lifecycle events on %s: %s", self.uri, err)
-            self._subscription = None
 
     def _on_down(self, err: BaseException) -> None:
         if self._closed:
             return
         self._poll.stop()
-        if self._subscription is not None:
-            self._subscription.cancel()
-            self._subscription = None
+        self.watching = False
+        self.run(self._release)  # queued: the deregistration may wait on a dead link, not on us
         delay = self._backoff.delay(self._attempt)
         self._attempt += 1
         self._set_state(LinkState.DOWN, f"{unreachable_message(self.uri, err)} Retrying in {delay:g} s.")
@@ -120,12 +156,12 @@ class ConnectionController(QObject):
             return
         self._refreshing = True
 
-        def work() -> tuple[DomainRow, ...]:
-            if not self.hv.is_alive():
+        def work(hv: Hypervisor) -> tuple[DomainRow, ...]:
+            if not hv.is_alive():
                 raise ConnectionLostError(f"The connection to {self.uri} was lost.")
-            return read_rows(self.hv)
+            return read_rows(hv)
 
-        self._runner.run(work, self._on_rows, self._on_refresh_failed)
+        self.run(work, self._on_rows, self._on_refresh_failed)
 
     def _on_rows(self, rows: object) -> None:
         self._refreshing = False
@@ -139,7 +175,7 @@ class ConnectionController(QObject):
     def _on_refresh_failed(self, err: BaseException) -> None:
         self._refreshing = False
         self._refresh_again = False
-        if isinstance(err, ConnectionLostError | ConnectionFailedError) or not self.hv.is_alive():
+        if isinstance(err, ConnectionLostError | ConnectionFailedError):
             self.rows_changed.emit(self.uri, ())
             self._on_down(err)
         else:
@@ -163,10 +199,10 @@ class ConnectionController(QObject):
         self.state_changed.emit(self.uri, state.value, message)
 
     def close(self) -> None:
+        """Stop timers and queue the release and close: the window never waits on the network."""
+        if self._closed:
+            return
         self._closed = True
         self._poll.stop()
         self._retry.stop()
-        if self._subscription is not None:
-            self._subscription.cancel()
-            self._subscription = None
-        self.hv.close()
+        self.run(self._release)

@@ -7,6 +7,7 @@ function the page calls (tests patch that function to answer without a modal loo
 from __future__ import annotations
 
 from collections.abc import Sequence
+from html import escape
 
 from PySide6.QtGui import QColor, QFont, QFontDatabase, QSyntaxHighlighter, QTextCharFormat, QTextDocument
 from PySide6.QtWidgets import (
@@ -23,6 +24,7 @@ from PySide6.QtWidgets import (
 )
 
 from vfiodeck.core.vm.preflight import PreflightIssue
+from vfiodeck.gui.plain import plain_label
 
 URI_EXAMPLES = (
     "qemu:///system",
@@ -30,6 +32,19 @@ URI_EXAMPLES = (
     "qemu+ssh://user@host/system",
     "qemu+ssh://root@192.168.1.20/system?keyfile=/home/me/.ssh/id_ed25519",
 )
+
+
+def accept_buttons(dialog: QDialog, text: str, enabled: bool = True) -> tuple[QDialogButtonBox, QPushButton]:
+    """Cancel and an accept button named ``text`` that Enter presses (Cancel never takes Enter)."""
+    buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Cancel)
+    ok: QPushButton = buttons.addButton(text, QDialogButtonBox.ButtonRole.AcceptRole)
+    ok.setEnabled(enabled)
+    ok.setDefault(True)
+    cancel = buttons.button(QDialogButtonBox.StandardButton.Cancel)
+    cancel.setAutoDefault(False)
+    buttons.accepted.connect(dialog.accept)
+    buttons.rejected.connect(dialog.reject)
+    return buttons, ok
 
 
 def _mono() -> QFont:
@@ -66,7 +81,7 @@ class DiffDialog(QDialog):
         super().__init__(parent)
         self.setWindowTitle(title)
         layout = QVBoxLayout(self)
-        self.intro = QLabel(intro)
+        self.intro = plain_label(intro)
         self.intro.setWordWrap(True)
         layout.addWidget(self.intro)
         self.text = QPlainTextEdit(diff)
@@ -75,10 +90,7 @@ class DiffDialog(QDialog):
         self.text.setLineWrapMode(QPlainTextEdit.LineWrapMode.NoWrap)
         self._highlighter = DiffHighlighter(self.text.document())
         layout.addWidget(self.text)
-        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Cancel)
-        self.apply_button = buttons.addButton("Apply", QDialogButtonBox.ButtonRole.AcceptRole)
-        buttons.accepted.connect(self.accept)
-        buttons.rejected.connect(self.reject)
+        buttons, self.apply_button = accept_buttons(self, "Apply")
         layout.addWidget(buttons)
         self.resize(760, 520)
 
@@ -95,7 +107,7 @@ class BlockersDialog(QDialog):
         self.setWindowTitle("The IOMMU group is shared")
         layout = QVBoxLayout(self)
         text = QLabel(
-            f"<p>{reason}</p><ul>{''.join(f'<li>{b}</li>' for b in blockers)}</ul>"
+            f"<p>{escape(reason)}</p><ul>{''.join(f'<li>{escape(b)}</li>' for b in blockers)}</ul>"
             "<p>The host loses these devices while the VM runs (a USB or SATA controller may hold your "
             "keyboard or disks).</p>"
         )
@@ -103,12 +115,8 @@ class BlockersDialog(QDialog):
         layout.addWidget(text)
         self.take = QCheckBox(f"Take them too: pass every device listed above to {vm}")
         layout.addWidget(self.take)
-        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Cancel)
-        self.assign_all = buttons.addButton("Assign all", QDialogButtonBox.ButtonRole.AcceptRole)
-        self.assign_all.setEnabled(False)
+        buttons, self.assign_all = accept_buttons(self, "Assign all", enabled=False)
         self.take.toggled.connect(self.assign_all.setEnabled)
-        buttons.accepted.connect(self.accept)
-        buttons.rejected.connect(self.reject)
         layout.addWidget(buttons)
 
 
@@ -118,10 +126,9 @@ def ask_take_blockers(parent: QWidget | None, vm: str, reason: str, blockers: Se
 
 
 def preflight_html(vm: str, issues: Sequence[PreflightIssue]) -> str:
-    items = "".join(f"<li><b>{i.title}</b><br>Fix: {i.fix}</li>" for i in issues)
-    return (
-        f"<p>“{vm}” was not started: the pre-flight check found {len(issues)} problem(s).</p><ol>{items}</ol>"
-    )
+    items = "".join(f"<li><b>{escape(i.title)}</b><br>Fix: {escape(i.fix)}</li>" for i in issues)
+    found = f"the pre-flight check found {len(issues)} problem(s)"
+    return f"<p>“{escape(vm)}” was not started: {found}.</p><ol>{items}</ol>"
 
 
 class PreflightDialog(QDialog):
@@ -160,12 +167,8 @@ class ConnectionDialog(QDialog):
         )
         examples.setWordWrap(True)
         layout.addWidget(examples)
-        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Cancel)
-        self.ok = buttons.addButton("Connect", QDialogButtonBox.ButtonRole.AcceptRole)
-        self.ok.setEnabled(False)
+        buttons, self.ok = accept_buttons(self, "Connect", enabled=False)
         self.uri.textChanged.connect(lambda text: self.ok.setEnabled(":/" in text))
-        buttons.accepted.connect(self.accept)
-        buttons.rejected.connect(self.reject)
         layout.addWidget(buttons)
 
 
@@ -187,12 +190,9 @@ class ChoiceDialog(QDialog):
         self.combo = QComboBox()
         self.combo.addItems(list(choices))
         layout.addWidget(self.combo)
-        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Cancel)
-        ok: QPushButton = buttons.addButton("OK", QDialogButtonBox.ButtonRole.AcceptRole)
-        ok.setDefault(True)
-        buttons.accepted.connect(self.accept)
-        buttons.rejected.connect(self.reject)
+        buttons, self.ok = accept_buttons(self, "OK")
         layout.addWidget(buttons)
+        self.combo.setFocus()
 
 
 def ask_choice(parent: QWidget | None, title: str, prompt: str, choices: Sequence[str]) -> int | None:
@@ -201,3 +201,15 @@ def ask_choice(parent: QWidget | None, title: str, prompt: str, choices: Sequenc
         return None
     dialog = ChoiceDialog(title, prompt, choices, parent)
     return dialog.combo.currentIndex() if dialog.exec() == QDialog.DialogCode.Accepted else None
+
+
+class RefusedDialog(DiffDialog):
+    """A change refused because the definition moved on: the diff says what changed, nothing to apply."""
+
+    def __init__(self, title: str, intro: str, diff: str, parent: QWidget | None = None) -> None:
+        super().__init__(title, intro, diff, parent)
+        self.apply_button.hide()
+
+
+def show_refused(parent: QWidget | None, title: str, intro: str, diff: str) -> None:
+    RefusedDialog(title, intro, diff, parent).exec()

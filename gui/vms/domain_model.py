@@ -24,9 +24,9 @@ from PySide6.QtGui import QBrush, QColor
 from vfiodeck.core import text
 from vfiodeck.core.host.model import HostModel
 from vfiodeck.core.vm.connection import DomainState
+from vfiodeck.core.vm.inventory import DomainRow, connection_label
 from vfiodeck.gui.mime import PCI_MIME
 from vfiodeck.gui.plain import plain_tooltip
-from vfiodeck.gui.vms.connection import DomainRow
 
 ModelIndex = QModelIndex | QPersistentModelIndex
 
@@ -205,7 +205,7 @@ class DomainModel(QAbstractTableModel):
             return text.kib_text(info.memory_kib)
         if column is Column.DEVICES:
             return self._devices_text(row)
-        return str(row.uri)
+        return connection_label(row.uri)
 
     def _sort_value(self, row: DomainRow, column: Column) -> object:
         if column is Column.VCPUS:

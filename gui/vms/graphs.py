@@ -39,7 +39,7 @@ from vfiodeck.gui.vms.connection import ConnectionController, DomainRow, LinkSta
 from vfiodeck.gui.vms.series import HISTORY, Ring, VmSeries, has_data, seconds_ago
 
 __all__ = ["HISTORY", "GraphsPanel", "Ring", "VmSeries"]
-from vfiodeck.gui.vms.workers import JobRunner
+from vfiodeck.gui.jobs import Jobs as JobRunner
 
 NO_DATA = "no data from this driver"
 NO_LIVE = "live data unavailable for a snapshot"

@@ -1,348 +1,147 @@
-"""The new-VM wizard: basics, storage, devices, pinning, then the XML to define.
+"""The new-VM wizard: the guest, storage, devices, pinning, then a readable review.
 
-Choices become a ``VmSpec``; ``core/vm/newvm.py`` checks it (``spec_problems``) and turns it into
-XML, ``core/plan/assign.py`` says which devices go together and when to hide the hypervisor, and
-``core/plan/pinning.py`` plans the pinning from the host topology. The define (with libvirt's
-schema validation) runs on a worker; a refusal is shown in words and the wizard stays open.
+The pages collect ``NewVmChoices``; ``core.plan.newvm.plan_new_vm`` turns them into the definition,
+its problems (which keep Next or Finish off) and notes, and ``define_new_vm`` creates the disk (and,
+with the user's consent, the storage pool) and defines the VM as a compare-and-swap recorded in the
+history, so the new VM can be undone too. Every libvirt call is a job on the connection's queue; a
+refusal is shown in words and the wizard stays open.
 """
 
 from __future__ import annotations
 
-import dataclasses
-import html
-import os
-from pathlib import Path
+from collections.abc import Collection
+from dataclasses import replace
+from typing import TYPE_CHECKING
 
-from PySide6.QtCore import Qt, Signal
-from PySide6.QtWidgets import (
-    QButtonGroup,
-    QCheckBox,
-    QFileDialog,
-    QFormLayout,
-    QHBoxLayout,
-    QLabel,
-    QLineEdit,
-    QListWidget,
-    QListWidgetItem,
-    QPlainTextEdit,
-    QPushButton,
-    QRadioButton,
-    QSpinBox,
-    QVBoxLayout,
-    QWidget,
-    QWizard,
-    QWizardPage,
-)
+from PySide6.QtCore import Signal
+from PySide6.QtWidgets import QWidget, QWizard
 
-from vfiodeck.core.host.candidates import find_candidates
-from vfiodeck.core.host.model import Candidate, HostModel
-from vfiodeck.core.plan.assign import HIDE_HYPERVISOR_WHY, functions_and_blockers, is_nvidia_consumer_gpu
-from vfiodeck.core.plan.pinning import PinningPlan, apply_pinning, plan_pinning
+from vfiodeck.core.host.model import HostModel
+from vfiodeck.core.plan.newvm import DiskChoice, NewVmChoices, NewVmPlan, define_new_vm, plan_new_vm
 from vfiodeck.core.vm.connection import Hypervisor
-from vfiodeck.core.vm.domainxml import DomainXml
-from vfiodeck.core.vm.newvm import DiskSpec, VmSpec, build_domain_xml, spec_problems
-from vfiodeck.core.vm.storage import create_volume
-from vfiodeck.gui.plain import plain_label, plain_tooltip
-from vfiodeck.gui.vms import errors
-from vfiodeck.gui.vms.domain_model import device_label
-from vfiodeck.gui.vms.workers import JobRunner
+from vfiodeck.core.vm.history import HistoryEntry
+from vfiodeck.core.vm.inventory import connection_label
+from vfiodeck.core.vm.storage import pool_for
+from vfiodeck.gui import errors
+from vfiodeck.gui.vms.connection import ConnectionController
+from vfiodeck.gui.vms.wizard_basics import BasicsPage
+from vfiodeck.gui.vms.wizard_devices import DevicesPage, PinningPage
+from vfiodeck.gui.vms.wizard_review import ReviewPage
+from vfiodeck.gui.vms.wizard_storage import StoragePage
 
-
-def _path_row(edit: QLineEdit, title: str, directory: bool = False) -> QWidget:
-    row = QWidget()
-    layout = QHBoxLayout(row)
-    layout.setContentsMargins(0, 0, 0, 0)
-    layout.addWidget(edit, 1)
-    browse = QPushButton("Browse…")
-
-    def pick() -> None:
-        path, _ = QFileDialog.getOpenFileName(row, title, edit.text() or str(Path.home()))
-        if path:
-            edit.setText(path)
-
-    browse.clicked.connect(pick)
-    layout.addWidget(browse)
-    return row
-
-
-class BasicsPage(QWizardPage):
-    def __init__(self) -> None:
-        super().__init__()
-        self.setTitle("The VM")
-        self.setSubTitle("A q35 machine. Windows 11 needs UEFI, secure boot and a TPM.")
-        form = QFormLayout(self)
-        self.name = QLineEdit("win11")
-        self.memory = QSpinBox()
-        self.memory.setRange(256, 1024 * 1024)
-        self.memory.setSingleStep(1024)
-        self.memory.setSuffix(" MiB")
-        self.memory.setValue(8192)
-        self.vcpus = QSpinBox()
-        self.vcpus.setRange(1, 512)
-        self.vcpus.setValue(4)
-        self.uefi = QCheckBox("UEFI firmware (OVMF, found through QEMU's firmware descriptors)")
-        self.uefi.setChecked(True)
-        self.secure_boot = QCheckBox("Secure boot")
-        self.uefi.toggled.connect(self.secure_boot.setEnabled)
-        self.tpm = QCheckBox("Emulated TPM 2.0 (swtpm)")
-        self.hyperv = QCheckBox("Hyper-V enlightenments (faster Windows guests)")
-        self.hyperv.setChecked(True)
-        form.addRow("Name:", self.name)
-        form.addRow("Memory:", self.memory)
-        form.addRow("vCPUs:", self.vcpus)
-        form.addRow("Firmware:", self.uefi)
-        form.addRow("", self.secure_boot)
-        form.addRow("", self.tpm)
-        form.addRow("", self.hyperv)
-        self.problem = plain_label()
-        self.problem.setStyleSheet("color: #b71c1c")
-        form.addRow(self.problem)
-        self.name.textChanged.connect(lambda _t: self.completeChanged.emit())
-        self.uefi.toggled.connect(lambda _on: self.completeChanged.emit())
-
-    def spec(self) -> VmSpec:
-        """This page's part of the VM (the others add theirs in ``NewVmWizard.spec``)."""
-        uefi = self.uefi.isChecked()
-        return VmSpec(
-            name=self.name.text().strip(),
-            memory_mib=self.memory.value(),
-            vcpus=self.vcpus.value(),
-            firmware="efi" if uefi else "bios",
-            secure_boot=uefi and self.secure_boot.isChecked(),
-            tpm=self.tpm.isChecked(),
-            hyperv=self.hyperv.isChecked(),
-        )
-
-    def isComplete(self) -> bool:  # noqa: N802
-        problems = spec_problems(self.spec())
-        self.problem.setText(problems[0] if problems else "")
-        return not problems
-
-
-class StoragePage(QWizardPage):
-    def __init__(self) -> None:
-        super().__init__()
-        self.setTitle("Storage")
-        self.setSubTitle("A new qcow2 image in a libvirt storage pool, or an image or block device you have.")
-        form = QFormLayout(self)
-        self.kind = QButtonGroup(self)
-        self.new = QRadioButton("New qcow2 image")
-        self.existing = QRadioButton("Existing image or block device")
-        self.none = QRadioButton("No disk for now")
-        for i, button in enumerate((self.new, self.existing, self.none)):
-            self.kind.addButton(button, i)
-        self.new.setChecked(True)
-        self.new_path = QLineEdit("/var/lib/libvirt/images/win11.qcow2")
-        self.disk_size = QSpinBox()
-        self.disk_size.setRange(1, 65536)
-        self.disk_size.setValue(128)
-        self.disk_size.setSuffix(" GiB")
-        self.existing_path = QLineEdit()
-        self.existing_path.setPlaceholderText("/dev/disk/by-id/nvme-… or /path/to/image.qcow2")
-        self.iso = QLineEdit()
-        self.iso.setPlaceholderText("/path/to/Win11.iso (optional)")
-        form.addRow(self.new)
-        form.addRow("Path:", self.new_path)
-        form.addRow("Size:", self.disk_size)
-        form.addRow(self.existing)
-        form.addRow("Image:", _path_row(self.existing_path, "Disk image"))
-        form.addRow(self.none)
-        form.addRow("Installer ISO:", _path_row(self.iso, "Installer ISO"))
-
-    def disk(self) -> tuple[str | None, int | None]:
-        """(path, size in GiB to create, or None for an existing one)."""
-        if self.new.isChecked():
-            path = self.new_path.text().strip()
-            if path and not path.endswith(".qcow2"):
-                path += ".qcow2"  # the volume new_volume_xml makes is named so
-            return path or None, self.disk_size.value()
-        if self.existing.isChecked():
-            return self.existing_path.text().strip() or None, None
-        return None, None
-
-
-class DevicesPage(QWizardPage):
-    def __init__(self, host: HostModel | None) -> None:
-        super().__init__()
-        self.setTitle("Devices to pass")
-        self.setSubTitle(
-            "Every function of a card goes with it; a card in a shared IOMMU group takes the group."
-        )
-        self.host = host
-        layout = QVBoxLayout(self)
-        self.list = QListWidget()
-        self.candidates: list[Candidate] = list(find_candidates(host)) if host is not None else []
-        for cand in self.candidates:
-            assert host is not None  # candidates exist only for a host
-            how = "alone" if cand.isolated else f"with {len(cand.blockers)} blocker(s)"
-            item = QListWidgetItem(f"{device_label(host, cand.device)}  — {cand.kind.value}, {how}")
-            item.setFlags(item.flags() | Qt.ItemFlag.ItemIsUserCheckable)
-            item.setCheckState(Qt.CheckState.Unchecked)
-            item.setToolTip(plain_tooltip(cand.verdict))
-            self.list.addItem(item)
-        if not self.candidates:
-            layout.addWidget(QLabel("No passthrough candidates on this host."))
-        layout.addWidget(self.list)
-        self.hide_hv = QCheckBox("Hide the hypervisor from the guest (NVIDIA)")
-        self.hide_why = QLabel(HIDE_HYPERVISOR_WHY)
-        self.hide_why.setWordWrap(True)
-        layout.addWidget(self.hide_hv)
-        layout.addWidget(self.hide_why)
-        self.list.itemChanged.connect(self._changed)
-
-    def chosen(self) -> list[Candidate]:
-        return [
-            c
-            for i, c in enumerate(self.candidates)
-            if self.list.item(i).checkState() == Qt.CheckState.Checked
-        ]
-
-    def set_checked(self, address: str, checked: bool = True) -> None:
-        for i, cand in enumerate(self.candidates):
-            if address in cand.functions:
-                self.list.item(i).setCheckState(Qt.CheckState.Checked if checked else Qt.CheckState.Unchecked)
-
-    def addresses(self) -> tuple[str, ...]:
-        """Every function of the chosen cards and of what shares their IOMMU groups (the list says
-        "with N blocker(s)": a new VM takes them along, bridges excepted)."""
-        if self.host is None:
-            return ()
-        chosen = [a for c in self.chosen() for a in c.functions]
-        return functions_and_blockers(self.host, chosen, take_blockers=True)[0]
-
-    def device_ids(self) -> tuple[tuple[str, str], ...]:
-        if self.host is None:
-            return ()
-        devices = (self.host.device(a) for a in self.addresses())
-        return tuple((d.address, d.ids) for d in devices if d is not None and d.ids is not None)
-
-    def _changed(self, _item: QListWidgetItem) -> None:
-        host = self.host
-        nvidia = host is not None and any(is_nvidia_consumer_gpu(host.device(a)) for a in self.addresses())
-        if nvidia and not self.hide_hv.isChecked():
-            self.hide_hv.setChecked(True)
-
-
-class PinningPage(QWizardPage):
-    def __init__(self, host: HostModel | None) -> None:
-        super().__init__()
-        self.setTitle("CPU pinning and memory")
-        self.setSubTitle("vCPUs on whole cores of one NUMA node near the device; the host keeps a core.")
-        self.host = host
-        layout = QVBoxLayout(self)
-        self.pin = QCheckBox("Pin vCPUs from the host topology")
-        self.pin.setChecked(host is not None and bool(host.topology.cpus))
-        self.pin.setEnabled(host is not None and bool(host.topology.cpus))
-        self.pin.toggled.connect(lambda _on: self.initializePage())
-        layout.addWidget(self.pin)
-        self.summary = QLabel()
-        self.summary.setWordWrap(True)
-        layout.addWidget(self.summary)
-        self.hugepages = QCheckBox("Back the memory with huge pages (reserved on the kernel command line)")
-        layout.addWidget(self.hugepages)
-        layout.addStretch(1)
-        self.plan: PinningPlan | None = None
-
-    def initializePage(self) -> None:  # noqa: N802
-        wizard = self.wizard()
-        if not isinstance(wizard, NewVmWizard) or self.host is None or not self.pin.isChecked():
-            self.plan = None
-            self.summary.setText("No pinning: the host's scheduler places the vCPUs.")
-            return
-        nodes = [d.numa_node for a in wizard.devices.addresses() if (d := self.host.device(a)) is not None]
-        self.plan = plan_pinning(self.host.topology, wizard.basics.vcpus.value(), device_nodes=nodes)
-        pins = ", ".join(f"vCPU {v}→CPU {c}" for v, c in enumerate(self.plan.vcpupin))
-        reasons = "".join(f"<li>{html.escape(r)}</li>" for r in self.plan.reasons)
-        self.summary.setText(f"<p><b>{pins or 'Nothing pinned'}</b></p><ul>{reasons}</ul>")
-
-
-class ReviewPage(QWizardPage):
-    def __init__(self) -> None:
-        super().__init__()
-        self.setTitle("Review")
-        self.setSubTitle("This is the definition libvirt will get. Finish defines it (validated by libvirt).")
-        layout = QVBoxLayout(self)
-        self.xml = QPlainTextEdit()
-        self.xml.setReadOnly(True)
-        self.xml.setLineWrapMode(QPlainTextEdit.LineWrapMode.NoWrap)
-        layout.addWidget(self.xml)
-        self.error = plain_label()
-        self.error.setWordWrap(True)
-        self.error.setStyleSheet("color: #b71c1c")
-        layout.addWidget(self.error)
-
-    def initializePage(self) -> None:  # noqa: N802
-        wizard = self.wizard()
-        if isinstance(wizard, NewVmWizard):
-            spec = wizard.spec()
-            self.xml.setPlainText(wizard.xml(spec))
-            self.error.setText(" ".join(spec_problems(spec)))
+if TYPE_CHECKING:
+    from vfiodeck.gui.vms.page import VmsPage
 
 
 class NewVmWizard(QWizard):
-    defined = Signal(str)
+    defined = Signal(object)  # the HistoryEntry of the define (undo removes the VM again)
 
     def __init__(
-        self, hv: Hypervisor, host: HostModel | None, runner: JobRunner, parent: QWidget | None = None
+        self,
+        ctrl: ConnectionController,
+        host: HostModel | None,
+        parent: QWidget | None = None,
+        *,
+        allowed: bool = True,
+        existing: Collection[str] = (),
     ) -> None:
         super().__init__(parent)
         self.setWindowTitle("New passthrough VM")
-        self.hv = hv
-        self.runner = runner
-        self.basics = BasicsPage()
+        self.ctrl = ctrl
+        self.host = host
+        self.basics = BasicsPage(existing)
         self.storage = StoragePage()
-        self.devices = DevicesPage(host)
+        self.devices = DevicesPage(host, allowed)
         self.pinning = PinningPage(host)
         self.review = ReviewPage()
         for page in (self.basics, self.storage, self.devices, self.pinning, self.review):
             self.addPage(page)
+        self.basics.problems = self._basics_problems
+        self.storage.check_pool = self._check_pool
+        self.basics.name.textChanged.connect(lambda text: self.storage.follow_name(text.strip()))
+        self.basics.preset.currentTextChanged.connect(lambda _t: self._preset_changed())
+        self.currentIdChanged.connect(self._entered)
         self._defining = False
-        self.resize(780, 620)
+        self._preset_changed()
+        self.resize(820, 660)
 
-    def spec(self) -> VmSpec:
-        path, _size = self.storage.disk()
-        return dataclasses.replace(
-            self.basics.spec(),
-            disk=DiskSpec.for_path(path) if path else None,
-            iso=self.storage.iso.text().strip() or None,
-            hostdevs=self.devices.addresses(),
-            hostdev_ids=self.devices.device_ids(),
-            hugepages=self.pinning.hugepages.isChecked(),
+    def _check_pool(self, directory: str) -> None:
+        def failed(err: BaseException) -> None:
+            self.storage.set_pool(None)
+            self.storage.pool_note.setText(f"Could not read the storage pools: {errors.describe(err)[0]}")
+
+        self.ctrl.run(lambda hv: pool_for(hv, directory), self.storage.set_pool, failed)
+
+    def _preset_changed(self) -> None:
+        self.storage.show_virtio(self.basics.is_windows)
+
+    def _entered(self, _id: int) -> None:
+        page = self.currentPage()
+        if page is self.pinning:
+            self.pinning.show_plan(self.plan())
+        elif page is self.review:
+            self.refresh_review()
+
+    def choices(self) -> NewVmChoices:
+        b = self.basics
+        windows = b.is_windows
+        return NewVmChoices(
+            name=b.name.text().strip(),
+            memory_mib=b.memory.value(),
+            vcpus=b.vcpus.value(),
+            preset="windows11" if windows else "linux",
+            uefi=b.uefi.isChecked(),
+            secure_boot=b.uefi.isChecked() and b.secure_boot.isChecked(),
+            tpm=b.tpm.isChecked(),
+            hyperv=b.hyperv.isChecked(),
+            devices=self.devices.devices(),
+            take_blockers=self.devices.take_blockers(),
             hide_hypervisor=self.devices.hide_hv.isChecked(),
+            pin=self.pinning.pin.isChecked(),
+            hugepages=self.pinning.hugepages.isChecked(),
+            disk=self.storage.choice(),
+            iso=self.storage.iso.text().strip() or None,
+            virtio_iso=(self.storage.virtio_iso.text().strip() or None) if windows else None,
         )
 
-    def xml(self, spec: VmSpec) -> str:
-        doc = DomainXml.parse(build_domain_xml(spec))
-        if self.pinning.plan is not None:
-            apply_pinning(doc, self.pinning.plan)
-        return str(doc.to_string())
+    def plan(self) -> NewVmPlan:
+        return plan_new_vm(self.host, self.choices())
+
+    def _basics_problems(self) -> list[str]:
+        """The first page's part of the plan: name, memory, vCPUs, firmware (no disk, no devices)."""
+        basics = replace(self.choices(), devices=(), disk=DiskChoice("none"), iso=None, virtio_iso=None)
+        return list(plan_new_vm(self.host, basics).problems)
+
+    def pool_to_create(self) -> str | None:
+        if not (self.storage.missing_pool and self.storage.create_pool.isChecked()):
+            return None
+        return self.storage.create_pool.text().split("“", 1)[-1].split("”", 1)[0]
+
+    def refresh_review(self) -> None:
+        self.review.set_plan(self.plan(), connection_label(self.ctrl.uri), self.pool_to_create(), self.host)
 
     def accept(self) -> None:
-        """Define on a worker; close only when libvirt took it."""
+        """Define on the connection's queue; close only when libvirt took it."""
         if self._defining:
             return
-        spec = self.spec()
-        problems = spec_problems(spec)
+        plan = self.plan()
+        problems = [p for p in [self.basics.name_problem(), *plan.problems] if p]
         if problems:  # e.g. a relative disk path typed on the storage page
-            self.review.error.setText(" ".join(problems))
+            self.review.error.setText(" ".join(dict.fromkeys(problems)))
             return
-        xml = self.review.xml.toPlainText() or self.xml(spec)
-        path, size = self.storage.disk()
-        name = self.basics.name.text().strip()
+        host = self.host.source if self.host is not None else ""
+        create_pool = self.pool_to_create() is not None
         self._defining = True
         self.button(QWizard.WizardButton.FinishButton).setEnabled(False)
 
-        def work() -> str:
-            if path is not None and size is not None and not os.path.exists(path):
-                create_volume(self.hv, path, size)
-            self.hv.define(xml, validate=True)
-            return name
+        def work(hv: Hypervisor) -> HistoryEntry:
+            return define_new_vm(hv, plan, plan.disk, host=host, create_pool=create_pool)
 
-        self.runner.run(work, self._defined, self._failed)
+        self.ctrl.run(work, self._defined, self._failed)
 
-    def _defined(self, name: object) -> None:
+    def _defined(self, entry: HistoryEntry) -> None:
         self._defining = False
-        self.defined.emit(str(name))
+        self.defined.emit(entry)
         super().accept()
 
     def _failed(self, err: BaseException) -> None:
@@ -351,3 +150,20 @@ class NewVmWizard(QWizard):
         summary, details = errors.describe(err)
         self.review.error.setText(f"Not defined: {summary}")
         errors.show_error(self, f"The VM was not defined: {summary}", details)
+
+
+def open_wizard(page: VmsPage) -> NewVmWizard | None:
+    """The VMs page's "New VM…": on the selected VM's connection, or the first one up."""
+    ups = page.connections.up()
+    if not ups:
+        errors.show_error(page, "No libvirt connection is up: connect first, then create the VM.")
+        return None
+    row = page.selected_row()
+    uri = row.uri if row is not None and row.uri in ups else ups[0]
+    names = {r.info.name for r in page.model.rows() if r.uri == uri}
+    allowed = page.assigning.allowed_on(uri)
+    wizard = NewVmWizard(page.connections.controllers[uri], page.host, page, allowed=allowed, existing=names)
+    wizard.defined.connect(page.undo_stack.push)
+    wizard.defined.connect(lambda _entry: page.refresh(uri))
+    wizard.open()
+    return wizard

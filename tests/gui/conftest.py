@@ -18,9 +18,11 @@ from pytestqt.qtbot import QtBot  # noqa: E402
 
 @pytest.fixture(autouse=True)
 def isolated_settings(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    """Point the XDG config folder at tmp_path: no test reads or writes the user's settings."""
+    """Point the XDG config and state folders at tmp_path: no test reads or writes the user's
+    settings or definition history."""
     config = tmp_path / "xdg-config"
     monkeypatch.setenv("XDG_CONFIG_HOME", str(config))
+    monkeypatch.setenv("XDG_STATE_HOME", str(tmp_path / "xdg-state"))
     from vfiodeck.gui.settings import settings_path
 
     assert settings_path().is_relative_to(config)

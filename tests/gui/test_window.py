@@ -320,10 +320,10 @@ def test_udev_events_are_debounced(qtbot: QtBot) -> None:
 @pytest.mark.host
 def test_live_host_starts_the_watcher(qtbot: QtBot, window: MainWindow) -> None:
     open_and_wait(qtbot, window, None)
-    watcher = window._watcher
+    watcher = window.session.watcher
     assert watcher is not None  # the kernel source works even where no udevd runs
     open_and_wait(qtbot, window, str(demo_host_path()), demo=True)
-    assert window._watcher is None
+    assert window.session.watcher is None
 
 
 def test_refresh_rescans_and_keeps_selection(qtbot: QtBot, window: MainWindow) -> None:

@@ -13,8 +13,9 @@ from pytestqt.qtbot import QtBot
 from tests.gui.conftest import WAIT_MS, host_load
 from vfiodeck.gui import errors as gui_errors
 from vfiodeck.gui import main_window as main_window_module
-from vfiodeck.gui.main_window import PCI_MIME, MainWindow, demo_uri
-from vfiodeck.gui.vms import dialogs
+from vfiodeck.gui.main_window import MainWindow, demo_uri
+from vfiodeck.gui.mime import PCI_MIME
+from vfiodeck.gui.vms import dialogs, vm_dialogs
 
 
 @pytest.fixture
@@ -38,7 +39,7 @@ def demo_window(qtbot: QtBot, monkeypatch: pytest.MonkeyPatch) -> Iterator[MainW
 
 def test_demo_host_connects_the_demo_vms(qtbot: QtBot, demo_window: MainWindow) -> None:
     page = demo_window.vms_page
-    assert list(page.controllers) == [demo_uri()]
+    qtbot.waitUntil(lambda: list(page.controllers) == [demo_uri()], timeout=WAIT_MS)
     qtbot.waitUntil(lambda: page.model.rowCount() >= 3, timeout=WAIT_MS)
     names = {row.info.name for row in page.model.rows()}
     assert "win11-gaming" in names
@@ -85,6 +86,7 @@ def test_assign_to_vm_from_the_host_view(
     names = [row.info.name for row in page.model.rows()]
     target = names.index("win11-gaming")
     monkeypatch.setattr(dialogs, "ask_choice", lambda *_a: target)
+    monkeypatch.setattr(vm_dialogs, "ask_when", lambda *_a, **_k: vm_dialogs.When.NEXT_START)
 
     demo_window.show_page(0)
     assert demo_window.host_page.select_address("0000:08:00.0")

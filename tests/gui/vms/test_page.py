@@ -56,15 +56,15 @@ def test_drop_gpu_shows_diff_defines_and_undo_restores(
         "0000:08:00.1": "10de:10f0",
     }
     qtbot.waitUntil(lambda: len(page.undo_stack) == 1)
-    assert page.undo_action.isEnabled()
+    assert page.acts.undo_action.isEnabled()
     assert "Ctrl+Z" in page.status.text()
 
-    page.undo_action.trigger()
+    page.acts.undo_action.trigger()
     qtbot.waitUntil(lambda: _row_devices(page, "gaming") == ())
     assert _devices(page, "gaming") == ()
     assert not _doc(page, "gaming").kvm_hidden()
     assert _doc(page, "gaming").recorded_device_ids() == {}
-    assert page.undo_stack == []
+    assert page.undo_stack.entries == []
     qtbot.waitUntil(lambda: page.status.text().startswith("Undone: Assign"))
 
 
@@ -74,7 +74,7 @@ def test_declining_the_diff_changes_nothing(qtbot: QtBot, page: VmsPage, recorde
     qtbot.waitUntil(lambda: len(recorder.diffs) == 1)
     page.runner.wait()
     assert _devices(page, "gaming") == ()
-    assert page.undo_stack == []
+    assert page.undo_stack.entries == []
 
 
 def test_group_with_blockers_is_refused_with_them_named(
@@ -119,7 +119,7 @@ def test_start_with_failing_preflight_lists_the_problem(
     hv.define(doc.to_string())
     page.controllers[hv.uri].refresh()
     qtbot.waitUntil(lambda: _row_devices(page, "gaming") == ("0000:99:00.0",))
-    page.start(page.model.find_name("gaming"))
+    page.lifecycle.start(page.model.find_name("gaming"))
     qtbot.waitUntil(lambda: len(recorder.preflight) == 1)
     vm, titles = recorder.preflight[0]
     assert vm == "gaming"
@@ -133,8 +133,8 @@ def test_start_with_clean_preflight_starts(qtbot: QtBot, page: VmsPage, recorder
     page.controllers[hv.uri].refresh()
     qtbot.waitUntil(lambda: page.model.find_name("gaming").info.state.value == "shut off")
     page.select("gaming")
-    assert page.start_action.isEnabled()
-    page.start_action.trigger()
+    assert page.acts.start_action.isEnabled()
+    page.acts.start_action.trigger()
     qtbot.waitUntil(lambda: page.model.find_name("gaming").info.state.value == "running")
     assert recorder.preflight == []
     assert recorder.errors == []
@@ -145,7 +145,7 @@ def test_vanished_vm_gets_a_message(qtbot: QtBot, page: VmsPage, recorder: Recor
     hv = page.controllers[row.uri].hv
     hv.destroy("gaming")
     hv.undefine("gaming")  # behind the page's back: its row is stale
-    page.start(row)
+    page.lifecycle.start(row)
     qtbot.waitUntil(lambda: len(recorder.errors) == 1)
     assert "“gaming” no longer exists" in recorder.errors[0]
     qtbot.waitUntil(lambda: page.model.find_name("gaming") is None)

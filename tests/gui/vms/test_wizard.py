@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from PySide6.QtWidgets import QWizard
 from pytestqt.qtbot import QtBot
 
@@ -23,7 +25,7 @@ def test_wizard_defines_a_passthrough_vm(
     qtbot: QtBot, page: VmsPage, demo_host: HostModel, recorder: Recorder
 ) -> None:
     ctrl = next(iter(page.controllers.values()))
-    wizard = NewVmWizard(ctrl.hv, demo_host, page.runner, page)
+    wizard = NewVmWizard(ctrl, demo_host, page)
     qtbot.addWidget(wizard)
     wizard.basics.name.setText("win11")
     wizard.basics.memory.setValue(16384)
@@ -43,7 +45,7 @@ def test_wizard_defines_a_passthrough_vm(
     assert wizard.review.error.text() == ""
     with qtbot.waitSignal(wizard.defined) as defined:
         wizard.accept()
-    assert defined.args == ["win11"]
+    assert defined.args[0].vm == "win11"
     doc = DomainXml.parse(ctrl.hv.inactive_xml("win11"))
     assert doc.pci_hostdevs() == ("0000:08:00.0", "0000:08:00.1")
     assert doc.kvm_hidden()
@@ -66,7 +68,7 @@ def test_wizard_refusal_is_shown_in_words_and_stays_open(
     qtbot: QtBot, page: VmsPage, x399: HostModel, recorder: Recorder
 ) -> None:
     ctrl = next(iter(page.controllers.values()))
-    wizard = NewVmWizard(ctrl.hv, x399, page.runner, page)
+    wizard = NewVmWizard(ctrl, x399, page)
     qtbot.addWidget(wizard)
     wizard.basics.name.setText("gaming")  # exists already, with another UUID
     wizard.storage.none.setChecked(True)
@@ -81,7 +83,7 @@ def test_wizard_refusal_is_shown_in_words_and_stays_open(
 
 
 def test_bad_name_keeps_next_disabled(qtbot: QtBot, page: VmsPage, x399: HostModel) -> None:
-    wizard = NewVmWizard(next(iter(page.controllers.values())).hv, x399, page.runner, page)
+    wizard = NewVmWizard(next(iter(page.controllers.values())), x399, page)
     qtbot.addWidget(wizard)
     wizard.basics.name.setText("my vm!")
     assert not wizard.basics.isComplete()
@@ -90,7 +92,7 @@ def test_bad_name_keeps_next_disabled(qtbot: QtBot, page: VmsPage, x399: HostMod
 
 def test_spec_problems_stop_the_define(qtbot: QtBot, page: VmsPage, x399: HostModel) -> None:
     ctrl = next(iter(page.controllers.values()))
-    wizard = NewVmWizard(ctrl.hv, x399, page.runner, page)
+    wizard = NewVmWizard(ctrl, x399, page)
     qtbot.addWidget(wizard)
     wizard.basics.name.setText("scratch")
     wizard.basics.uefi.setChecked(False)
@@ -105,3 +107,91 @@ def test_spec_problems_stop_the_define(qtbot: QtBot, page: VmsPage, x399: HostMo
     page.runner.wait()
     assert wizard.isVisible()
     assert "scratch" not in [i.name for i in ctrl.hv.list_domains()]
+
+
+def test_storage_on_a_fresh_libvirt_asks_to_create_the_pool(
+    qtbot: QtBot, page: VmsPage, x399: HostModel, recorder: Recorder, tmp_path: Path
+) -> None:
+    ctrl = next(iter(page.controllers.values()))
+    wizard = NewVmWizard(ctrl, x399, page, existing={"gaming", "workstation"})
+    qtbot.addWidget(wizard)
+    wizard.basics.name.setText("gamebox")
+    wizard.storage.folder.setText(str(tmp_path / "images"))
+    wizard.show()
+    wizard.next()
+    assert wizard.currentPage() is wizard.storage
+    assert wizard.storage.image.text() == str(tmp_path / "images" / "gamebox.qcow2")  # follows the name
+    qtbot.waitUntil(lambda: wizard.storage.pool_known)
+    assert "No libvirt storage pool holds" in wizard.storage.pool_note.text()
+    assert not wizard.storage.isComplete()  # not without the user's yes
+    wizard.storage.create_pool.setChecked(True)
+    assert wizard.storage.isComplete()
+    _walk_to_the_end(wizard)
+    summary = wizard.review.summary.toPlainText()
+    assert f"new 128 GiB qcow2 image {tmp_path}/images/gamebox.qcow2" in summary
+    assert "is created first" in summary
+    assert not wizard.review.xml.isVisible()  # the XML is behind a toggle
+    wizard.review.show_xml.click()
+    assert wizard.review.xml.isVisible()
+    with qtbot.waitSignal(wizard.defined):
+        wizard.accept()
+    hv = ctrl.hv
+    pool = hv.conn.storagePoolLookupByName("default")
+    assert pool.listVolumes() == ["gamebox.qcow2"]
+    doc = DomainXml.parse(hv.inactive_xml("gamebox"))
+    assert doc.root.find("./devices/disk/source").get("file") == f"{tmp_path}/images/gamebox.qcow2"
+    assert recorder.errors == []
+
+
+def test_name_clash_shows_as_you_type(qtbot: QtBot, page: VmsPage, x399: HostModel) -> None:
+    wizard = NewVmWizard(next(iter(page.controllers.values())), x399, page, existing={"gaming"})
+    qtbot.addWidget(wizard)
+    wizard.basics.name.setText("gaming")
+    assert not wizard.basics.isComplete()
+    assert "A VM named “gaming” already exists" in wizard.basics.problem.text()
+    wizard.basics.name.setText("gaming2")
+    assert wizard.basics.isComplete()
+
+
+def test_windows_11_preset_turns_on_secure_boot_and_tpm(qtbot: QtBot, page: VmsPage, x399: HostModel) -> None:
+    wizard = NewVmWizard(next(iter(page.controllers.values())), x399, page)
+    qtbot.addWidget(wizard)
+    basics = wizard.basics
+    assert basics.preset.currentText() == "Windows 11"
+    assert basics.secure_boot.isChecked()
+    assert basics.tpm.isChecked()
+    assert basics.uefi.isChecked()
+    assert not wizard.storage.virtio_row.isHidden()  # the virtio-win ISO is offered
+    basics.preset.setCurrentText("Linux or other")
+    assert not basics.secure_boot.isChecked()
+    assert not basics.tpm.isChecked()
+    assert wizard.storage.virtio_row.isHidden()
+
+
+def test_memory_beyond_the_host_stops_the_wizard(qtbot: QtBot, page: VmsPage, demo_host: HostModel) -> None:
+    wizard = NewVmWizard(next(iter(page.controllers.values())), demo_host, page)
+    qtbot.addWidget(wizard)
+    wizard.basics.memory.setValue(4 * 1024 * 1024)  # 4 TiB
+    assert not wizard.basics.isComplete()
+    assert "more than this host has" in wizard.basics.problem.text()
+
+
+def test_blockers_are_taken_only_when_ticked_by_name(
+    qtbot: QtBot, page: VmsPage, x399: HostModel, recorder: Recorder
+) -> None:
+    wizard = NewVmWizard(next(iter(page.controllers.values())), x399, page)
+    qtbot.addWidget(wizard)
+    devices = wizard.devices
+    index = next(i for i, c in enumerate(devices.candidates) if c.device == "0000:04:00.0")  # the I211 NIC
+    devices.set_checked("0000:04:00.0")
+    assert not devices.isComplete()
+    assert "shares its IOMMU group" in devices.problem.text()
+    opt_in = devices.blocker_items[index].text(0)
+    assert opt_in.startswith("Also pass ")
+    assert "(01:00.0)" in opt_in
+    assert "(05:00.0)" in opt_in
+    devices.set_checked("0000:04:00.0", take_blockers=True)
+    assert devices.isComplete()
+    plan = wizard.plan()
+    assert dict(plan.summary)["Blockers taken"].count("(0") >= 3
+    assert "0000:05:00.0" in DomainXml.parse(plan.xml).pci_hostdevs()
