@@ -18,7 +18,7 @@ from PySide6.QtWidgets import (
 from vfiodeck.core.host.root import HostRoot
 from vfiodeck.core.hostchanges import journal
 from vfiodeck.core.hostchanges.apply import undo
-from vfiodeck.gui.worker import Jobs
+from vfiodeck.gui.jobs import Jobs
 
 
 class HistoryPage(QWidget):

@@ -32,7 +32,7 @@ from vfiodeck.core.hostchanges.model import Plan
 from vfiodeck.core.hostchanges.planner import Request, iommu_params, make_plan
 from vfiodeck.core.text import device_name, short_address
 from vfiodeck.gui.loading import LoadedHost
-from vfiodeck.gui.worker import Jobs
+from vfiodeck.gui.jobs import Jobs
 
 
 class _Progress(QObject):

@@ -52,7 +52,8 @@ def test_setup_plans_applies_and_asks_for_a_reboot(
     original = snapshot(root.path)
     assert window.host_page.select_address(GPU)
     window.setup_selected()
-    dialog = window.setup_dialog
+    assert window.setup is not None
+    dialog = window.setup.dialog
     qtbot.waitUntil(lambda: dialog.plan is not None)
     assert dialog.plan is not None
     paths = [dialog.files.item(i).text() for i in range(dialog.files.count())]
