@@ -31,8 +31,8 @@ from vfiodeck.core.hostchanges.files import RootFiles
 from vfiodeck.core.hostchanges.model import Plan
 from vfiodeck.core.hostchanges.planner import Request, iommu_params, make_plan
 from vfiodeck.core.text import device_name, short_address
-from vfiodeck.gui.loading import LoadedHost
 from vfiodeck.gui.jobs import Jobs
+from vfiodeck.gui.loading import LoadedHost
 
 
 class _Progress(QObject):
