@@ -11,7 +11,7 @@ import re, tomllib
 project = tomllib.load(open("pyproject.toml", "rb"))["project"]
 qt = re.compile(r"^(PySide6|shiboken6|pyqtgraph)", re.I)
 wanted = [d for d in project["dependencies"] if not qt.match(d)]
-wanted += [d for d in project["optional-dependencies"]["test"] if re.match(r"^(pytest|hypothesis)\b", d)]
+wanted += [d for d in project["optional-dependencies"]["test"] if re.match(r"^(pytest|hypothesis)([=<>!~ ]|$)", d)]
 print("\n".join(wanted))
 PY
 )
@@ -23,4 +23,4 @@ if $venv/bin/python -c "import PySide6" 2>/dev/null || $venv/bin/python -c "impo
   exit 1
 fi
 # qt_api in pyproject.toml belongs to pytest-qt, which this environment rightly lacks.
-$venv/bin/python -m pytest -q -p no:cacheprovider -W ignore::pytest.PytestConfigWarning tests/core
+$venv/bin/python -m pytest -q -p no:cacheprovider -p no:pytest-qt -W ignore::pytest.PytestConfigWarning tests/core
