@@ -22,13 +22,13 @@ app_packages=(
   libegl1 libgl1 libx11-6 libdbus-1-3 libfontconfig1 libglib2.0-0 libxkbcommon0 fonts-dejavu-core
   libx11-xcb1 libxcb1 libxcb-cursor0 libxcb-icccm4 libxcb-image0 libxcb-keysyms1 libxcb-randr0
   libxcb-render0 libxcb-render-util0 libxcb-shape0 libxcb-shm0 libxcb-sync1 libxcb-util1
-  libxcb-xfixes0 libxcb-xkb1 libxkbcommon-x11-0 policykit-1
+  libxcb-xfixes0 libxcb-xkb1 libxkbcommon-x11-0 pkexec
 )
 # A real hypervisor for the integration test, a virtual screen, and the real consumers the tests
 # judge our output with: lspci (config space), modprobe (modprobe.d), lstopo (topology).
 test_packages=(
   qemu-system-x86 ovmf libvirt-daemon libvirt-daemon-driver-qemu libvirt-clients libxml2-utils
-  xvfb xauth hwloc pciutils kmod
+  xvfb xauth hwloc pciutils kmod e2fsprogs
 )
 packages=("${app_packages[@]}")
 [ "$mode" = test ] && packages+=("${test_packages[@]}")
@@ -37,10 +37,6 @@ missing=()
 for pkg in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || missing+=("$pkg")
 done
-# policykit-1 is a transitional name on newer releases: what matters is that pkexec is there.
-if [ ${#missing[@]} -gt 0 ] && [ "${missing[*]}" = "policykit-1" ] && command -v pkexec >/dev/null; then
-  missing=()
-fi
 
 if [ ${#missing[@]} -gt 0 ]; then
   if [ "$(id -u)" -eq 0 ]; then

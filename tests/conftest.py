@@ -17,6 +17,11 @@ FIXTURES = Path(__file__).parent / "fixtures"
 # Device names come from a trimmed pci.ids in the repository (tests/make_pci_ids.py), never from
 # whatever pciutils/hwdata this machine has: the same names everywhere, subprocesses included.
 os.environ["VFIODECK_PCI_IDS"] = str(FIXTURES / "pci.ids")
+
+# The real consumers the tests judge output with (modprobe, chattr) live in /usr/sbin, which is not
+# on an ordinary Debian user's PATH: a sudo user must run the same tests as root does.
+_path = os.environ.get("PATH", "").split(os.pathsep)
+os.environ["PATH"] = os.pathsep.join(_path + [d for d in ("/usr/sbin", "/sbin") if d not in _path])
 HWLOC_DIR = FIXTURES / "hwloc"
 
 

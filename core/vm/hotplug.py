@@ -43,7 +43,8 @@ def explain(err: libvirt.libvirtError, attach: bool) -> str:
     """Why a hot-plug failed, in words a user can act on."""
     code, text = err.get_error_code(), (err.get_error_message() or "").lower()
     verb = "plugged into" if attach else "unplugged from"
-    if code == libvirt.VIR_ERR_NO_SUPPORT:
+    # libvirt 9 says "no support"; libvirt 11's test driver refuses the LIVE flag as "unsupported flags".
+    if code == libvirt.VIR_ERR_NO_SUPPORT or "unsupported flags" in text:
         return (
             f"This hypervisor cannot hot-plug: the device can't be {verb} the running VM. "
             "Choose “at next start”."

@@ -205,7 +205,12 @@ def test_unreadable_root_folder_is_one_line(host: Path) -> None:
         "sys.exit(main(['inspect', '--root', sys.argv[1]]))\n"
     )
     # Import as root first (the interpreter's files may not be readable by nobody), then drop.
-    preload = "import vfiodeck.core.cli, vfiodeck.core.commands.inspect, vfiodeck.core.host.scan\n"
+    # Every core module, since a user's checkout (under a 0700 home) may be closed to nobody too.
+    preload = (
+        "import importlib, pkgutil, vfiodeck.core\n"
+        "for m in pkgutil.walk_packages(vfiodeck.core.__path__, 'vfiodeck.core.'):\n"
+        "    importlib.import_module(m.name)\n"
+    )
     done = subprocess.run(
         [sys.executable, "-c", preload + code, str(host)], capture_output=True, text=True, timeout=60
     )

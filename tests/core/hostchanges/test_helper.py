@@ -6,7 +6,9 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import shutil
 import subprocess
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -143,19 +145,25 @@ def test_fuzzed_plan_files_never_escape(jail, tmp_path: Path) -> None:
     @settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
     @given(changes=st.lists(change, max_size=4), junk=st.booleans())
     def check(changes: list[dict[str, object]], junk: bool) -> None:
-        plan_file = tmp_path / "plan.json"
+        # A fresh copy of the root for every example: one example's journal must not decide the next
+        # one's undo (that made the test flaky). The links out to `outside` stay absolute.
+        work = Path(tempfile.mkdtemp(dir=tmp_path))
+        here = work / "root"
+        shutil.copytree(root, here, symlinks=True)
+        plan_file = work / "plan.json"
         plan_file.write_text("{not json" if junk else json.dumps({"root": "/", "changes": changes}))
-        before = _tree_digest(root)
-        status = helper.main(["apply", str(plan_file)], root=root)
+        before = _tree_digest(here)
+        status = helper.main(["apply", str(plan_file)], root=here)
         assert status in (0, 1)
-        changed = _changed_paths(root, before)
+        changed = _changed_paths(here, before)
         assert all(_allowed_change(p) for p in changed)
         assert _tree_digest(outside) == outside_before
-        for rel in changed:  # undo what a valid plan wrote so the next example starts clean
+        for rel in changed:
             if not rel.startswith("var/"):
                 assert status == 0
         if status == 0 and changed - {p for p in changed if p.startswith("var/")}:
-            assert helper.main(["undo"], root=root) == 0
+            assert helper.main(["undo"], root=here) == 0
+        shutil.rmtree(work)
 
     check()
 
