@@ -3,8 +3,7 @@ driver (opened per test on a copied file) with a disk that works on a fresh libv
 
 from __future__ import annotations
 
-import shutil
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
 
@@ -25,16 +24,6 @@ X399_USB = "0000:01:00.0"  # the chipset USB controller: shares group with SATA,
 @pytest.fixture
 def x399(listing_host: Callable[[str], HostModel]) -> HostModel:
     return listing_host("x399")
-
-
-@pytest.fixture
-def hv(tmp_path: Path) -> Iterator[Hypervisor]:
-    path = tmp_path / "host.xml"
-    shutil.copy(HOST_XML, path)
-    hyp = Hypervisor("test://" + str(path), events=False)
-    hyp.connect()
-    yield hyp
-    hyp.close()
 
 
 @pytest.fixture(scope="module")

@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-import shutil
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -16,16 +15,6 @@ from vfiodeck.core.vm.history import DefinitionChangedError, History, apply_defi
 
 HOST_XML = Path(__file__).resolve().parents[2] / "gui" / "vms" / "host-vms.xml"
 HOST = "demo-host"
-
-
-@pytest.fixture
-def hv(tmp_path: Path) -> Iterator[Hypervisor]:
-    path = tmp_path / "host.xml"
-    shutil.copy(HOST_XML, path)
-    hyp = Hypervisor("test://" + str(path), events=False)
-    hyp.connect()
-    yield hyp
-    hyp.close()
 
 
 @pytest.fixture

@@ -3,8 +3,6 @@ cannot hot-plug, which is exactly the refusal a user gets from a hypervisor with
 
 from __future__ import annotations
 
-import shutil
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -19,16 +17,6 @@ from vfiodeck.core.vm.storage import create_dir_pool, create_volume
 
 HOST_XML = Path(__file__).resolve().parents[2] / "gui" / "vms" / "host-vms.xml"
 GTX1080 = "0000:08:00.0"
-
-
-@pytest.fixture
-def hv(tmp_path: Path) -> Iterator[Hypervisor]:
-    path = tmp_path / "host.xml"
-    shutil.copy(HOST_XML, path)
-    hyp = Hypervisor("test://" + str(path), events=False)
-    hyp.connect()
-    yield hyp
-    hyp.close()
 
 
 def _add(xml: str, address: str) -> str:

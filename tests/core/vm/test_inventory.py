@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import shutil
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -19,16 +17,6 @@ from vfiodeck.core.vm.errors import (
 from vfiodeck.core.vm.inventory import connection_label, inventory, read_definitions, running_devices
 
 HOST_XML = Path(__file__).resolve().parents[2] / "gui" / "vms" / "host-vms.xml"
-
-
-@pytest.fixture
-def hv(tmp_path: Path) -> Iterator[Hypervisor]:
-    path = tmp_path / "host.xml"
-    shutil.copy(HOST_XML, path)
-    hyp = Hypervisor("test://" + str(path), events=False)
-    hyp.connect()
-    yield hyp
-    hyp.close()
 
 
 def test_inventory_lists_every_vm_with_its_passed_devices(hv: Hypervisor) -> None:
