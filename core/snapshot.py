@@ -93,6 +93,17 @@ class _Collector:
         self.members[rel] = info
         self.links += 1
 
+    def _keep(self, rel: str, content: bytes) -> None:
+        """Add a regular file's bytes as a read-only member, within the snapshot's total cap."""
+        info = tarfile.TarInfo(rel)
+        info.size = len(content)
+        info.mode = 0o444
+        self.total += len(content)
+        if self.total > MAX_TOTAL_BYTES:
+            raise SnapshotError(f"snapshot would exceed {MAX_TOTAL_BYTES >> 20} MiB; refusing to write it")
+        self.members[rel] = info
+        self.data[rel] = content
+
     def add_file(self, rel: str, limit: int = MAX_FILE_BYTES, presence_only: bool = False) -> None:
         """A regular file below the root, its first ``limit`` bytes (a FIFO or device is left out)."""
         if rel in self.members:
@@ -106,14 +117,7 @@ class _Collector:
                 os.close(fd)
         except (OSError, RefusedError):
             return  # unreadable, vanished, not a file, or outside: the snapshot lacks it, as the scan would
-        info = tarfile.TarInfo(rel)
-        info.size = len(content)
-        info.mode = 0o444
-        self.total += len(content)
-        if self.total > MAX_TOTAL_BYTES:
-            raise SnapshotError(f"snapshot would exceed {MAX_TOTAL_BYTES >> 20} MiB; refusing to write it")
-        self.members[rel] = info
-        self.data[rel] = content
+        self._keep(rel, content)
 
     def add_filtered(self, rel: str, prefix: str) -> None:
         """Only the lines that start with ``prefix``, from a file read whole (up to 64 MiB)."""
@@ -127,14 +131,7 @@ class _Collector:
             return
         wanted = prefix.encode()
         kept = b"".join(line for line in data.splitlines(keepends=True) if line.startswith(wanted))
-        info = tarfile.TarInfo(rel)
-        info.size = len(kept)
-        info.mode = 0o444
-        self.total += len(kept)
-        if self.total > MAX_TOTAL_BYTES:
-            raise SnapshotError(f"snapshot would exceed {MAX_TOTAL_BYTES >> 20} MiB; refusing to write it")
-        self.members[rel] = info
-        self.data[rel] = kept
+        self._keep(rel, kept)
 
     def add_path(self, rel: str) -> None:
         path = self._abs(rel)
@@ -166,12 +163,7 @@ class _Collector:
         """A file whose content was rewritten on the way in (secrets dropped)."""
         if rel in self.members:
             return
-        info = tarfile.TarInfo(rel)
-        info.size = len(content)
-        info.mode = 0o444
-        self.total += len(content)
-        self.members[rel] = info
-        self.data[rel] = content
+        self._keep(rel, content)
 
     def _read(self, rel: str) -> bytes | None:
         """The first MAX_FILE_BYTES of a regular file inside the root (a FIFO is not waited on)."""
