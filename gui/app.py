@@ -29,14 +29,12 @@ def run_app(args: argparse.Namespace) -> int:
     window = MainWindow(uris=getattr(args, "connect", None))
     install_excepthook(lambda: window)
     window.show()
-    for what in ("console", "editor"):
+    from vfiodeck.gui.vms.show_domain import WHAT
+
+    for what in WHAT:
         name = getattr(args, f"show_domain_{what}", None)
         if name:
             window.show_domain(name, what)
-    if getattr(args, "show_domain_performance", None):
-        from vfiodeck.gui.vms.show_performance import show_domain_performance
-
-        show_domain_performance(window, args.show_domain_performance)
     if getattr(args, "demo", False):
         if not demo_host_path().exists():
             show_error(window, f"The demo host is missing: {demo_host_path()}")

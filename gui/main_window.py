@@ -231,7 +231,8 @@ class MainWindow(QMainWindow):
         return [demo_uri()] if self.loaded is not None and self.loaded.demo else []
 
     def show_domain(self, name: str, what: str) -> None:
-        """Open the VMs page on VM ``name``'s console or editor (the command line's --show-domain-*)."""
+        """Open the VMs page on VM ``name``'s console, editor or graphs (the command line's
+        --show-domain-*)."""
         from vfiodeck.gui.vms.show_domain import show_domain
 
         self.show_page(1)

@@ -1,5 +1,6 @@
-"""virt-manager's ``--show-domain-console NAME`` and ``--show-domain-editor NAME``: once the VM is
-listed, select it and open its console or its XML editor."""
+"""virt-manager's ``--show-domain-console``, ``--show-domain-editor`` and
+``--show-domain-performance NAME``: once the VM is listed, select it and open its console, its XML
+editor or its graphs."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     from vfiodeck.gui.vms.page import VmsPage
 
-WHAT = ("console", "editor")
+WHAT = ("console", "editor", "performance")
 
 
 def show_domain(page: VmsPage, name: str, what: str) -> None:
@@ -17,6 +18,7 @@ def show_domain(page: VmsPage, name: str, what: str) -> None:
     actions: dict[str, Callable[[], None]] = {
         "console": page.lifecycle.open_console,
         "editor": page.editing.edit_selected,
+        "performance": lambda: page.show_graphs(True),
     }
 
     def attempt() -> bool:

@@ -10,7 +10,6 @@ from vfiodeck.core.cli import build_parser
 from vfiodeck.gui import errors as gui_errors
 from vfiodeck.gui import main_window as main_window_module
 from vfiodeck.gui.main_window import MainWindow
-from vfiodeck.gui.vms.show_performance import show_domain_performance
 
 
 def test_the_flag_is_parsed() -> None:
@@ -29,7 +28,7 @@ def test_the_window_opens_on_the_vms_graphs(qtbot: QtBot, monkeypatch: pytest.Mo
     win = MainWindow()
     qtbot.addWidget(win)
     win.show()
-    show_domain_performance(win, "win11-gaming")
+    win.show_domain("win11-gaming", "performance")
     with host_load(qtbot, win):
         win.open_demo()
     page = win.vms_page
