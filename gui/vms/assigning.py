@@ -9,7 +9,6 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
-from vfiodeck.core.host.candidates import find_candidates
 from vfiodeck.core.plan.assign import NoteKind, Proposal, XmlChange, propose_assign, propose_remove
 from vfiodeck.core.text import cards
 from vfiodeck.core.vm.connection import Hypervisor
@@ -136,7 +135,7 @@ class Assigning:
         host = self.page.host
         if row is None or host is None or not self.allowed(row):
             return
-        candidates = find_candidates(host)
+        candidates = host.candidates  # computed once per scan, off the GUI thread
         labels = [
             f"{self._label(c.device)}  ({c.kind.value}, "
             f"{'alone' if c.isolated else 'shares its IOMMU group'})"

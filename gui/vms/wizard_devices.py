@@ -12,7 +12,6 @@ from html import escape
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QCheckBox, QLabel, QTreeWidget, QTreeWidgetItem, QVBoxLayout, QWizardPage
 
-from vfiodeck.core.host.candidates import find_candidates
 from vfiodeck.core.host.model import Candidate, HostModel
 from vfiodeck.core.plan.assign import HIDE_HYPERVISOR_WHY, NoteKind, is_nvidia_consumer_gpu
 from vfiodeck.core.plan.newvm import NewVmPlan
@@ -33,7 +32,7 @@ class DevicesPage(QWizardPage):
         layout = QVBoxLayout(self)
         self.tree = QTreeWidget()
         self.tree.setHeaderHidden(True)
-        self.candidates: list[Candidate] = list(find_candidates(host)) if host is not None and allowed else []
+        self.candidates: list[Candidate] = list(host.candidates) if host is not None and allowed else []
         self.items: list[QTreeWidgetItem] = []
         self.blocker_items: dict[int, QTreeWidgetItem] = {}
         for i, cand in enumerate(self.candidates):
